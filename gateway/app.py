@@ -1,0 +1,199 @@
+"""The ASGI application: routes, client auth, the models list, health, and the proxy routes.
+
+`Gateway(config)` holds everything a request needs; nothing lives at module level, so tests
+can build two. Per-config data (catalog, keys, the /v1/models body) is one immutable
+`Runtime`; a request reads `gateway.runtime` once and keeps it to the end, so a reload is a
+single attribute assignment. Cooldowns and upstream clients outlive reloads.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import unquote
+
+import anyio
+import orjson
+
+from gateway.asgi import ClientDisconnected, Receive, Scope, Send, read_body, send_error, send_json
+from gateway.auth import ClientKeys
+from gateway.catalog import Catalog, build_catalog
+from gateway.config import GatewayConfig
+from gateway.credentials import Cooldowns
+from gateway.errors import ClientError, GatewayError
+from gateway.proxy import Answer, Proxy
+from gateway.router import Router
+from gateway.upstream import Upstreams
+
+__all__ = ["Gateway", "Runtime"]
+
+log = logging.getLogger("gateway.app")
+
+# endpoint -> fields a request body must carry
+REQUIRED_FIELDS = {"chat": ("model", "messages"), "completions": ("model", "prompt"), "embeddings": ("model", "input")}
+PROXY_ROUTES = {"/v1/chat/completions": "chat", "/v1/completions": "completions", "/v1/embeddings": "embeddings"}
+
+
+class Runtime:
+    """Everything derived from one config file; never mutated after construction."""
+
+    __slots__ = ("config", "catalog", "keys", "models_body", "created")
+
+    def __init__(self, config: GatewayConfig, *, created: int) -> None:
+        self.config = config
+        self.catalog: Catalog = build_catalog(config)
+        self.keys = ClientKeys(config)
+        self.created = created
+        self.models_body = orjson.dumps({"object": "list", "data": [
+            self.model_object(pool.id, pool.owned_by) for pool in self.catalog.pools.values()]})
+
+    def model_object(self, model_id: str, owned_by: str) -> dict[str, Any]:
+        return {"id": model_id, "object": "model", "created": self.created, "owned_by": owned_by}
+
+
+class Gateway:
+    def __init__(self, config: GatewayConfig, *, clock: Callable[[], float] = time.time) -> None:
+        self.clock = clock
+        self.runtime = Runtime(config, created=int(clock()))
+        self.cooldowns = Cooldowns(config.cooldown)
+        self.router = Router(config.routing.strategy, self.cooldowns)
+        self.upstreams = Upstreams(config.timeouts)
+        self.proxy = Proxy(router=self.router, upstreams=self.upstreams, clock=clock)
+        self.ready = True
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            await self._http(scope, receive, send)
+        elif kind == "lifespan":
+            await self._lifespan(receive, send)
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        runtime = self.runtime
+        path: str = scope["path"]
+        method: str = scope["method"]
+        try:
+            endpoint = PROXY_ROUTES.get(path)
+            if endpoint is not None:
+                _allow(method, "POST", path)
+                runtime.keys.check(scope)
+                await self._proxy(endpoint, runtime, scope, receive, send)
+            elif path == "/v1/models" or path.startswith("/v1/models/"):
+                _allow(method, "GET", path)
+                runtime.keys.check(scope)
+                await self._models(runtime, scope, send)
+            elif path == "/healthz":
+                await send_json(send, 200, b'{"status":"ok"}')
+            elif path == "/readyz":
+                status = 200 if self.ready else 503
+                await send_json(send, status, b'{"status":"ready"}' if self.ready else b'{"status":"draining"}')
+            else:
+                raise ClientError(404, f"Unknown path {path!r}; this gateway serves /v1/chat/completions, "
+                                       "/v1/completions, /v1/embeddings and /v1/models.", code="unknown_path")
+        except ClientDisconnected:
+            return
+        except GatewayError as error:
+            await send_error(send, error)
+
+    async def _proxy(self, endpoint: str, runtime: Runtime, scope: Scope, receive: Receive, send: Send) -> None:
+        raw = await read_body(scope, receive, runtime.config.max_body_bytes)
+        body = _parse_body(raw, endpoint)
+        stream = body.get("stream", False)
+        if not isinstance(stream, bool):
+            raise ClientError(400, "'stream' must be true or false.", param="stream")
+        if endpoint == "embeddings":
+            stream = False
+        pool = runtime.catalog.resolve(body["model"])
+        retries = runtime.config.request_retry
+
+        async def work() -> None:
+            try:
+                answer = await self.proxy.forward(endpoint, body, pool, stream=stream, retries=retries)
+            except GatewayError as error:
+                await send_error(send, error)
+                return
+            if isinstance(answer, Answer):
+                await send_json(send, answer.status, answer.body)
+                return
+            await send({"type": "http.response.start", "status": 200, "headers": answer.headers})
+            async for chunk in answer.chunks:
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await send({"type": "http.response.body", "body": b""})
+
+        await _until_disconnect(receive, work)
+
+    async def _models(self, runtime: Runtime, scope: Scope, send: Send) -> None:
+        path: str = scope["path"]
+        if path == "/v1/models" or path == "/v1/models/":
+            await send_json(send, 200, runtime.models_body)
+            return
+        # Ids may contain "/": take the raw path so an escaped slash is kept too.
+        raw_path = scope.get("raw_path") or path.encode()
+        model_id = unquote(raw_path.decode("latin-1").split("?", 1)[0][len("/v1/models/"):])
+        pool = runtime.catalog.pools.get(model_id)
+        owner = pool.owned_by if pool else None
+        if owner is None:
+            prefix, sep, rest = model_id.partition("/")
+            owner = runtime.catalog.passthrough_owner(prefix) if sep and rest else None
+        if owner is None:
+            raise runtime.catalog.not_found(model_id)
+        await send_json(send, 200, orjson.dumps(runtime.model_object(model_id, owner)))
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                self.ready = False
+                await self.upstreams.aclose()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+
+def _allow(method: str, expected: str, path: str) -> None:
+    if method != expected:
+        raise ClientError(405, f"{path} accepts {expected} only, not {method}.", code="method_not_allowed")
+
+
+def _parse_body(raw: bytes, endpoint: str) -> dict[str, Any]:
+    if not raw:
+        raise ClientError(400, "The request body is empty; send a JSON object.", code="invalid_json")
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise ClientError(400, f"The request body is not valid JSON ({exc.args[0]}).", code="invalid_json") from None
+    if not isinstance(body, dict):
+        raise ClientError(400, "The request body must be a JSON object, like {\"model\": ..., \"messages\": [...]}.",
+                          code="invalid_json")
+    for name in REQUIRED_FIELDS[endpoint]:
+        if name not in body:
+            raise ClientError(400, f"Missing required field {name!r}.", param=name, code="missing_field")
+    model = body["model"]
+    if not isinstance(model, str) or not model:
+        raise ClientError(400, "'model' must be a non-empty string, one of the ids GET /v1/models lists.",
+                          param="model")
+    if endpoint == "chat" and (not isinstance(body["messages"], list) or not body["messages"]):
+        raise ClientError(400, "'messages' must be a non-empty array of message objects.", param="messages")
+    return body
+
+
+async def _until_disconnect(receive: Receive, work: Callable[[], Awaitable[None]]) -> None:
+    """Runs `work`, cancelling it (and so the upstream request) if the client disconnects."""
+    async with anyio.create_task_group() as group:
+
+        async def watch() -> None:
+            while (await receive())["type"] != "http.disconnect":
+                pass
+            log.debug("client disconnected; cancelling the upstream request")
+            group.cancel_scope.cancel()
+
+        group.start_soon(watch)
+        try:
+            await work()
+        except OSError:
+            # uvicorn raises when writing to a closed connection: the client is gone.
+            pass
+        group.cancel_scope.cancel()

@@ -1,0 +1,173 @@
+"""Model ids -> pools of route targets, built once per config and never mutated.
+
+A client id is `prefix/name`, `prefix/alias`, or (unless `force-model-prefix`, or for entries
+without a prefix) the bare `name`/`alias`. Every (credential, upstream model) that serves an id
+joins that id's pool. An `openai-compatibility` entry without `models` passes any
+`prefix/<anything>` through with `<anything>` as the upstream model.
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from gateway.config import GatewayConfig, ModelEntry
+from gateway.errors import ClientError
+
+__all__ = ["Catalog", "Credential", "Pool", "Provider", "Target", "build_catalog"]
+
+DEFAULT_BASE_URLS = {
+    "anthropic": "https://api.anthropic.com",
+    "gemini": "https://generativelanguage.googleapis.com",
+    "responses": "https://api.openai.com/v1",
+}
+# config block -> dialect of its upstream
+NATIVE_BLOCKS = {"claude-api-key": "anthropic", "gemini-api-key": "gemini", "codex-api-key": "responses"}
+
+
+def _fingerprint(*parts: str) -> str:
+    """A stable, non-reversible id: the same entry keeps its id (and cooldowns) across reloads."""
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:12]
+
+
+@dataclass(frozen=True, slots=True)
+class Provider:
+    """One config entry: where to send, in which dialect, with which extra headers."""
+
+    name: str
+    dialect: str
+    base_url: str
+    headers: tuple[tuple[str, str], ...]
+    id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Credential:
+    provider: Provider
+    api_key: str = field(repr=False)
+    id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    credential: Credential
+    upstream_model: str
+
+
+@dataclass(frozen=True, slots=True)
+class Pool:
+    id: str
+    targets: tuple[Target, ...]
+    owned_by: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    provider: Provider
+    credentials: tuple[Credential, ...]
+    prefix: str | None
+    models: tuple[ModelEntry, ...] | None
+    excluded: tuple[str, ...]
+
+
+class Catalog:
+    """Immutable lookup from client model ids to pools."""
+
+    def __init__(self, pools: dict[str, Pool], passthrough: dict[str, tuple[_Entry, ...]],
+                 providers: tuple[Provider, ...]):
+        self._pools = pools
+        self._passthrough = passthrough
+        self.providers = providers
+
+    @property
+    def pools(self) -> dict[str, Pool]:
+        return self._pools
+
+    def resolve(self, model: str) -> Pool:
+        pool = self._pools.get(model)
+        if pool is not None:
+            return pool
+        prefix, sep, rest = model.partition("/")
+        entries = self._passthrough.get(prefix, ()) if sep and rest else ()
+        targets = tuple(Target(credential, rest) for entry in entries if not _excluded(rest, entry.excluded)
+                        for credential in entry.credentials)
+        if targets:
+            return Pool(model, targets, targets[0].credential.provider.name)
+        raise self.not_found(model)
+
+    def passthrough_owner(self, prefix: str) -> str | None:
+        entries = self._passthrough.get(prefix)
+        return entries[0].provider.name if entries else None
+
+    def not_found(self, model: str) -> ClientError:
+        known = list(self._pools) + [f"{prefix}/<model>" for prefix in self._passthrough]
+        close = difflib.get_close_matches(model, known, n=3, cutoff=0.4)
+        if close:
+            hint = "closest ids: " + ", ".join(close)
+        elif known:
+            hint = "GET /v1/models lists the ids this gateway serves"
+        else:
+            hint = "this gateway has no models configured"
+        return ClientError(404, f"The model {model!r} does not exist on this gateway; {hint}.",
+                           code="model_not_found", param="model")
+
+
+def _excluded(model: str, patterns: tuple[str, ...]) -> bool:
+    return any(fnmatch.fnmatchcase(model, pattern) for pattern in patterns)
+
+
+def _entries(config: GatewayConfig) -> Iterable[_Entry]:
+    for entry in config.openai_compatibility:
+        if entry.disabled:
+            continue
+        provider = Provider(entry.name, "openai", entry.base_url, entry.headers,
+                            _fingerprint("openai", entry.name, entry.base_url))
+        keys = [k.api_key.get_secret_value() for k in entry.api_key_entries] or [""]
+        credentials = tuple(Credential(provider, key, _fingerprint(provider.id, key)) for key in keys)
+        yield _Entry(provider, credentials, entry.prefix, entry.models, entry.excluded_models)
+    for block, dialect in NATIVE_BLOCKS.items():
+        for index, item in enumerate(getattr(config, block.replace("-", "_"))):
+            base_url = item.base_url or DEFAULT_BASE_URLS[dialect]
+            key = item.api_key.get_secret_value()
+            provider = Provider(f"{block}[{index}]", dialect, base_url, item.headers,
+                                _fingerprint(dialect, base_url, key))
+            credential = Credential(provider, key, _fingerprint(provider.id, key))
+            yield _Entry(provider, (credential,), item.prefix, item.models, item.excluded_models)
+
+
+def build_catalog(config: GatewayConfig) -> Catalog:
+    targets: dict[str, list[Target]] = {}
+    owners: dict[str, str] = {}
+    passthrough: dict[str, list[_Entry]] = {}
+    providers: list[Provider] = []
+    for entry in _entries(config):
+        providers.append(entry.provider)
+        if entry.models is None:
+            if entry.prefix:
+                passthrough.setdefault(entry.prefix, []).append(entry)
+            continue
+        for model in entry.models:
+            if _excluded(model.name, entry.excluded):
+                continue
+            for client_id in _client_ids(model, entry.prefix, config.force_model_prefix):
+                pool = targets.setdefault(client_id, [])
+                owners.setdefault(client_id, entry.provider.name)
+                for credential in entry.credentials:
+                    target = Target(credential, model.name)
+                    if target not in pool:
+                        pool.append(target)
+    pools = {cid: Pool(cid, tuple(ts), owners[cid]) for cid, ts in targets.items()}
+    return Catalog(pools, {p: tuple(es) for p, es in passthrough.items()}, tuple(providers))
+
+
+def _client_ids(model: ModelEntry, prefix: str | None, force_prefix: bool) -> list[str]:
+    names = [model.name] + ([model.alias] if model.alias and model.alias != model.name else [])
+    ids: list[str] = []
+    if prefix:
+        ids.extend(f"{prefix}/{name}" for name in names)
+    if not prefix or not force_prefix:
+        ids.extend(names)
+    return ids

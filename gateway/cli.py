@@ -1,0 +1,116 @@
+"""`llm-gateway serve | check-config`: the operator's entry points.
+
+`serve` is the default subcommand. A config that cannot be used is reported problem by
+problem (key path and line) and the process exits 1 before binding any port.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from gateway.auth import exposure_problem
+from gateway.catalog import build_catalog
+from gateway.configfile import ConfigError, Problem, load_config
+
+__all__ = ["main"]
+
+log = logging.getLogger("gateway")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(_with_default_command(list(sys.argv[1:] if argv is None else argv)))
+    return args.run(args)
+
+
+def _with_default_command(argv: list[str]) -> list[str]:
+    if not argv or argv[0] not in ("serve", "check-config", "-h", "--help", "--version"):
+        return ["serve", *argv]
+    return argv
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="llm-gateway", description="OpenAI-compatible gateway for LLM providers.")
+    parser.add_argument("--version", action="version", version=f"llm-gateway {_version()}")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run the gateway (default)")
+    serve.add_argument("--config", default="config.yaml", help="path of config.yaml (default: %(default)s)")
+    serve.add_argument("--host", help="interface to bind, overriding the config's host")
+    serve.add_argument("--port", type=int, help="port to bind, overriding the config's port")
+    serve.add_argument("--log-level", default=None, choices=["debug", "info", "warning", "error"])
+    serve.set_defaults(run=_serve)
+    check = commands.add_parser("check-config", help="validate a config file and summarise it")
+    check.add_argument("--config", default="config.yaml", help="path of config.yaml (default: %(default)s)")
+    check.set_defaults(run=_check)
+    return parser
+
+
+def _version() -> str:
+    from gateway import __version__
+
+    return __version__
+
+
+def _report(title: str, problems: list[Problem], stream=sys.stderr) -> None:
+    print(title, file=stream)
+    for problem in problems:
+        print(f"  - {problem}", file=stream)
+
+
+def _check(args: argparse.Namespace) -> int:
+    try:
+        config, warnings = load_config(args.config, os.environ)
+    except ConfigError as exc:
+        _report(f"{args.config}: {len(exc.problems)} problem(s):", exc.problems, sys.stdout)
+        return 1
+    if warnings:
+        _report(f"{args.config}: {len(warnings)} warning(s):", warnings, sys.stdout)
+    catalog = build_catalog(config)
+    print(f"{args.config}: OK")
+    print(f"  listen: {config.host}:{config.port}, client keys: {len(config.api_keys)}, "
+          f"routing: {config.routing.strategy}, request-retry: {config.request_retry}")
+    for provider in catalog.providers:
+        print(f"  provider {provider.name}: {provider.dialect} at {provider.base_url}")
+    for pool in catalog.pools.values():
+        print(f"  model {pool.id}: {len(pool.targets)} target(s), owned by {pool.owned_by}")
+    problem = exposure_problem(config, config.host)
+    if problem:
+        print(f"  warning: {problem}")
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    try:
+        config, warnings = load_config(args.config, os.environ)
+    except ConfigError as exc:
+        _report(f"llm-gateway: cannot start, {args.config} has {len(exc.problems)} problem(s):", exc.problems)
+        return 1
+    level = args.log_level or ("debug" if config.debug else "info")
+    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for warning in warnings:
+        log.warning("%s: %s", args.config, warning)
+    host = args.host or config.host
+    port = args.port or config.port
+    problem = exposure_problem(config, host)
+    if problem:
+        print(f"llm-gateway: cannot start: {problem}", file=sys.stderr)
+        return 1
+    if not config.api_keys:
+        log.warning("api-keys is empty: every client on this machine may use the gateway without a key")
+
+    import uvicorn
+
+    from gateway.app import Gateway
+
+    app = Gateway(config)
+    log.info("llm-gateway %s listening on http://%s:%d/v1 with %d model id(s)", _version(), host, port,
+             len(app.runtime.catalog.pools))
+    uvicorn.run(app, host=host, port=port, log_level=level, access_log=False, lifespan="on",
+                loop="uvloop" if importlib.util.find_spec("uvloop") else "asyncio",
+                http="httptools" if importlib.util.find_spec("httptools") else "h11",
+                server_header=False, date_header=False)
+    return 0

@@ -1,0 +1,68 @@
+"""Reading an upstream's "retry later" hints from response headers.
+
+Sources, first found wins: `retry-after-ms` (milliseconds), `Retry-After` (delta-seconds or
+an HTTP-date, RFC 9110 §10.2.3), then OpenAI's `x-ratelimit-reset-requests` /
+`x-ratelimit-reset-tokens` durations such as "1s", "6m0s" or "250ms" (the longer of the two,
+since both limits must have reset).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from email.utils import parsedate_to_datetime
+
+__all__ = ["parse_duration", "retry_after_seconds"]
+
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
+_UNIT_SECONDS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
+
+
+def parse_duration(text: str) -> float | None:
+    """'6m0s' -> 360.0, '250ms' -> 0.25, '2' -> 2.0; None when it is not a duration."""
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    total, position = 0.0, 0
+    for match in _DURATION_PART.finditer(text):
+        if match.start() != position:
+            return None
+        total += float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+        position = match.end()
+    return total if position == len(text) else None
+
+
+def retry_after_seconds(headers: Mapping[str, str], *, now: float) -> float | None:
+    value = headers.get("retry-after-ms")
+    if value:
+        try:
+            return max(0.0, float(value) / 1000.0)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if value:
+        seconds = _retry_after(value, now)
+        if seconds is not None:
+            return seconds
+    resets = [parse_duration(headers[name]) for name in ("x-ratelimit-reset-requests", "x-ratelimit-reset-tokens")
+              if headers.get(name)]
+    resets = [r for r in resets if r is not None]
+    return max(resets) if resets else None
+
+
+def _retry_after(value: str, now: float) -> float | None:
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            return max(0.0, parsedate_to_datetime(value).timestamp() - now)
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
+    return max(0.0, seconds)

@@ -1,0 +1,160 @@
+"""OpenAI Chat Completions to an OpenAI-compatible upstream: the passthrough dialect.
+
+Bodies go through as they are with only `model` changed: the upstream gets its real model
+name, the client sees the id it asked for. Streams are always requested with usage
+(`stream_options.include_usage`) so the gateway can meter them; the usage chunk and the
+`usage: null` fields OpenAI adds to every chunk are removed again unless the client asked for
+them (https://platform.openai.com/docs/api-reference/chat/create#stream_options).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+
+from translators.errors import StreamError, TranslationError, UpstreamErrorInfo
+from translators.sse import SSEDecoder
+
+__all__ = [
+    "PassthroughStream",
+    "build_request",
+    "client_wants_usage",
+    "parse_error",
+    "rewrite_response",
+]
+
+DONE = b"data: [DONE]\n\n"
+# HTTP status -> OpenAI error type, for upstreams whose error body says nothing usable.
+ERROR_TYPES = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    403: "permission_error",
+    404: "not_found_error",
+    409: "invalid_request_error",
+    413: "invalid_request_error",
+    422: "invalid_request_error",
+    429: "rate_limit_error",
+}
+
+
+def client_wants_usage(body: Mapping[str, Any]) -> bool:
+    options = body.get("stream_options")
+    return isinstance(options, dict) and options.get("include_usage") is True
+
+
+def build_request(body: Mapping[str, Any], *, upstream_model: str, stream: bool) -> dict[str, Any]:
+    request = dict(body)
+    request["model"] = upstream_model
+    if stream:
+        options = body.get("stream_options")
+        request["stream_options"] = {**(options if isinstance(options, dict) else {}), "include_usage": True}
+    return request
+
+
+def rewrite_response(payload: bytes, *, model: str) -> tuple[bytes, dict[str, Any] | None]:
+    """The upstream's JSON with `model` set to the client's id, and its `usage` if any."""
+    try:
+        document = orjson.loads(payload)
+    except orjson.JSONDecodeError:
+        raise TranslationError("the upstream answered with a body that is not JSON") from None
+    if not isinstance(document, dict):
+        raise TranslationError("the upstream answered with JSON that is not an object")
+    if "model" in document:
+        document["model"] = model
+    usage = document.get("usage")
+    return orjson.dumps(document), usage if isinstance(usage, dict) else None
+
+
+def parse_error(status: int, headers: Mapping[str, str], body: bytes) -> UpstreamErrorInfo:
+    """OpenAI's envelope {"error": {"message", "type", "code"}}; anything else by status."""
+    message, type_, code = "", None, None
+    try:
+        document = orjson.loads(body) if body else None
+    except orjson.JSONDecodeError:
+        document = None
+    error = document.get("error") if isinstance(document, dict) else None
+    if isinstance(error, dict):
+        message = str(error.get("message") or "")
+        type_ = error.get("type") if isinstance(error.get("type"), str) else None
+        code = error.get("code") if isinstance(error.get("code"), str) else None
+    elif isinstance(error, str):
+        message = error
+    elif isinstance(document, dict) and isinstance(document.get("message"), str):
+        message = document["message"]
+    elif body and document is None:
+        message = body[:300].decode("utf-8", errors="replace").strip()
+    if not type_:
+        type_ = ERROR_TYPES.get(status, "server_error" if status >= 500 else "invalid_request_error")
+    return UpstreamErrorInfo(status=status, type=type_, message=message or f"upstream answered HTTP {status}",
+                             code=code)
+
+
+class PassthroughStream:
+    """Upstream OpenAI SSE bytes in, client SSE bytes out (one `bytes` per event).
+
+    Raises `StreamError` when the upstream sends an error object in the stream, or ends
+    without `[DONE]` and without any `finish_reason`: a cut stream must not look complete.
+    """
+
+    __slots__ = ("_decoder", "_model", "_keep_usage", "_finished", "_done", "usage")
+
+    def __init__(self, *, model: str, keep_usage: bool) -> None:
+        self._decoder = SSEDecoder()
+        self._model = model
+        self._keep_usage = keep_usage
+        self._finished = False
+        self._done = False
+        self.usage: dict[str, Any] | None = None
+
+    def feed(self, data: bytes) -> list[bytes]:
+        return self._convert(self._decoder.feed(data))
+
+    def close(self) -> list[bytes]:
+        out = self._convert(self._decoder.close())
+        if self._done:
+            return out
+        if not self._finished:
+            raise StreamError(UpstreamErrorInfo(status=502, type="server_error", code="upstream_stream_truncated",
+                                                message="the upstream stream ended before the answer was complete"))
+        self._done = True
+        return out + [DONE]
+
+    def _convert(self, events: list[Any]) -> list[bytes]:
+        out: list[bytes] = []
+        for event in events:
+            if self._done:
+                break
+            if event.data == "[DONE]":
+                self._done = True
+                out.append(DONE)
+                continue
+            chunk = self._chunk(event.data)
+            if chunk is not None:
+                out.append(b"data: " + chunk + b"\n\n")
+        return out
+
+    def _chunk(self, data: str) -> bytes | None:
+        try:
+            chunk = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            raise StreamError(UpstreamErrorInfo(status=502, type="server_error", code="upstream_stream_malformed",
+                                                message="the upstream sent a stream event that is not JSON")) from None
+        if not isinstance(chunk, dict):
+            return None
+        if "error" in chunk and "choices" not in chunk:
+            raise StreamError(parse_error(502, {}, orjson.dumps(chunk)))
+        if "model" in chunk:
+            chunk["model"] = self._model
+        usage = chunk.get("usage")
+        if isinstance(usage, dict):
+            self.usage = usage
+        choices = chunk.get("choices")
+        if isinstance(choices, list) and any(isinstance(c, dict) and c.get("finish_reason") for c in choices):
+            self._finished = True
+        if not self._keep_usage and "usage" in chunk:
+            del chunk["usage"]
+            if not choices:
+                return None
+        return orjson.dumps(chunk)
