@@ -3,7 +3,9 @@
 `SSEDecoder.feed(bytes)` returns every event completed by those bytes; input may be split
 anywhere, including inside a CRLF pair or a multi-byte UTF-8 character. Lines end with CRLF,
 LF or CR; `data:` lines of one event are joined with LF; lines starting with `:` are
-comments; a blank line dispatches the event. An event with no data is not dispatched.
+comments; a blank line dispatches the event. An event with no data is not dispatched, and
+neither is one cut off by the end of the stream (the spec discards it: a truncated event is
+not an event).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ class SSEEvent:
 
 
 class SSEDecoder:
-    """Bytes in, `SSEEvent`s out; `close()` dispatches a final event left unterminated."""
+    """Bytes in, `SSEEvent`s out; `close()` discards an event the stream cut off."""
 
     __slots__ = ("_buffer", "_pending_cr", "_data", "_event", "_id")
 
@@ -68,15 +70,17 @@ class SSEDecoder:
         return events
 
     def close(self) -> list[SSEEvent]:
-        """End of stream: a trailing line and an undispatched event still count."""
-        events: list[SSEEvent] = []
-        if self._buffer:
-            line, self._buffer = self._buffer, b""
-            self._line(line)
-        event = self._dispatch()
-        if event is not None:
-            events.append(event)
-        return events
+        """End of stream: whatever was not dispatched by a blank line is discarded."""
+        self._buffer = b""
+        self._pending_cr = False
+        self._data = []
+        self._event = ""
+        return []
+
+    @property
+    def pending(self) -> bool:
+        """True while part of an event has arrived but not its terminating blank line."""
+        return bool(self._buffer or self._data)
 
     def _line(self, raw: bytes) -> SSEEvent | None:
         if not raw:

@@ -23,10 +23,11 @@ def test_event_without_data_is_not_dispatched_and_event_name_resets():
     assert decoder.feed(b"event: lonely\n\ndata: x\n\n") == [SSEEvent(data="x")]
 
 
-def test_unterminated_last_event_is_dispatched_on_close():
+def test_event_cut_off_by_the_end_of_the_stream_is_discarded():
     decoder = SSEDecoder()
-    assert decoder.feed(b"data: tail") == []
-    assert decoder.close() == [SSEEvent(data="tail")]
+    assert decoder.feed(b"data: whole\n\ndata: tail\n") == [SSEEvent(data="whole")]
+    assert decoder.pending
+    assert decoder.close() == []
 
 
 def test_field_without_space_after_colon_keeps_its_value():

@@ -1,0 +1,67 @@
+from gateway.catalog import build_catalog
+from gateway.configfile import parse_config
+
+import pytest
+
+from gateway.errors import ClientError
+
+CONFIG = """
+openai-compatibility:
+  - name: one
+    prefix: p
+    base-url: http://one/v1
+    api-key-entries: [{api-key: k1}, {api-key: k2}]
+    models: [{name: real-model, alias: nice}, {name: blocked-x}]
+    excluded-models: ["blocked-*"]
+  - name: two
+    base-url: http://two/v1
+    models: [{name: nice}]
+  - name: any
+    prefix: any
+    base-url: http://any/v1
+    excluded-models: ["*:free"]
+"""
+
+
+def catalog(text=CONFIG):
+    config, _ = parse_config(text, {})
+    return build_catalog(config)
+
+
+def test_prefixed_and_bare_ids_resolve_and_the_same_id_pools_across_entries_and_keys():
+    c = catalog()
+    assert [(t.credential.provider.name, t.upstream_model) for t in c.resolve("p/nice").targets] == [
+        ("one", "real-model"), ("one", "real-model")]
+    bare = c.resolve("nice")
+    assert [(t.credential.provider.name, t.upstream_model) for t in bare.targets] == [
+        ("one", "real-model"), ("one", "real-model"), ("two", "nice")]
+    assert bare.owned_by == "one"
+
+
+def test_force_model_prefix_hides_bare_ids_of_prefixed_entries_only():
+    c = catalog("force-model-prefix: true\n" + CONFIG)
+    assert "real-model" not in c.pools
+    assert [t.credential.provider.name for t in c.resolve("nice").targets] == ["two"]
+
+
+def test_excluded_models_are_neither_listed_nor_passed_through():
+    c = catalog()
+    assert "p/blocked-x" not in c.pools
+    with pytest.raises(ClientError):
+        c.resolve("any/vendor/model:free")
+    assert c.resolve("any/vendor/model").targets[0].upstream_model == "vendor/model"
+
+
+def test_unknown_model_error_names_the_closest_ids():
+    with pytest.raises(ClientError) as caught:
+        catalog().resolve("p/nicee")
+    assert caught.value.status == 404 and caught.value.code == "model_not_found"
+    assert "p/nice" in caught.value.message
+
+
+def test_credential_ids_are_stable_across_builds_and_never_contain_the_key():
+    first, second = catalog(), catalog()
+    ids = [t.credential.id for t in first.resolve("p/nice").targets]
+    assert ids == [t.credential.id for t in second.resolve("p/nice").targets]
+    assert len(set(ids)) == 2 and not any("k1" in i or "k2" in i for i in ids)
+    assert "k1" not in repr(first.resolve("p/nice").targets[0])
