@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -25,6 +25,7 @@ class RunningGateway:
     process: subprocess.Popen
     port: int
     log_path: Path
+    clients: list[openai.OpenAI] = field(default_factory=list)
 
     @property
     def url(self) -> str:
@@ -32,12 +33,16 @@ class RunningGateway:
 
     def client(self, key: str = CLIENT_KEY, **options) -> openai.OpenAI:
         # The SDK's own retries would hide what the gateway does: off.
-        return openai.OpenAI(base_url=self.url + "/v1", api_key=key, max_retries=0, **options)
+        client = openai.OpenAI(base_url=self.url + "/v1", api_key=key, max_retries=0, **options)
+        self.clients.append(client)
+        return client
 
     def log(self) -> str:
         return self.log_path.read_text()
 
     def stop(self) -> None:
+        for client in self.clients:
+            client.close()
         if self.process.poll() is None:
             self.process.terminate()
             try:

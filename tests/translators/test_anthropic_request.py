@@ -1,0 +1,448 @@
+"""OpenAI chat requests -> Anthropic Messages requests (https://docs.anthropic.com/en/api/messages)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+import pytest
+
+from translators.anthropic import build_request, request_path
+from translators.anthropic.request import DEFAULT_MAX_TOKENS, DROPPED_FIELDS, THINKING_BUDGETS
+from translators.errors import TranslationError
+
+MODEL = "claude-sonnet-4-5-20250929"
+PNG_1PX = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+WEATHER_TOOL = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "description": "Get the current weather in a given location",
+        "parameters": {
+            "type": "object",
+            "properties": {"location": {"type": "string", "description": "The city and state"}},
+            "required": ["location"],
+        },
+    },
+}
+
+
+def build(**body: Any) -> dict[str, Any]:
+    body.setdefault("model", "claude")
+    body.setdefault("messages", [{"role": "user", "content": "Hello"}])
+    return build_request(body, upstream_model=MODEL)
+
+
+def refusal(**body: Any) -> TranslationError:
+    with pytest.raises(TranslationError) as caught:
+        build(**body)
+    return caught.value
+
+
+def test_plain_chat_becomes_a_minimal_messages_request_with_the_upstream_model():
+    request = build(messages=[{"role": "user", "content": "Hello, Claude"}])
+    assert request == {
+        "model": MODEL,
+        "max_tokens": DEFAULT_MAX_TOKENS,
+        "messages": [{"role": "user", "content": [{"type": "text", "text": "Hello, Claude"}]}],
+    }
+    assert DEFAULT_MAX_TOKENS == 4096
+    orjson.dumps(request)
+
+
+def test_request_path_is_v1_messages_for_stream_and_non_stream():
+    assert request_path(upstream_model=MODEL, stream=False) == "/v1/messages"
+    assert request_path(upstream_model=MODEL, stream=True) == "/v1/messages"
+
+
+def test_stream_flag_is_forwarded_only_when_true():
+    assert build(stream=True)["stream"] is True
+    assert "stream" not in build(stream=False)
+
+
+def test_single_system_message_becomes_the_system_string():
+    request = build(
+        messages=[
+            {"role": "system", "content": "You are terse."},
+            {"role": "user", "content": "Hi"},
+        ]
+    )
+    assert request["system"] == "You are terse."
+    assert request["messages"] == [{"role": "user", "content": [{"type": "text", "text": "Hi"}]}]
+
+
+def test_system_and_developer_messages_anywhere_become_system_blocks_in_order():
+    request = build(
+        messages=[
+            {"role": "system", "content": "Rule one."},
+            {"role": "developer", "content": [{"type": "text", "text": "Rule two."}]},
+            {"role": "user", "content": "Hi"},
+            {"role": "assistant", "content": "Hello!"},
+            {"role": "system", "content": "Rule three, added mid-conversation."},
+            {"role": "user", "content": "Bye"},
+        ]
+    )
+    assert request["system"] == [
+        {"type": "text", "text": "Rule one."},
+        {"type": "text", "text": "Rule two."},
+        {"type": "text", "text": "Rule three, added mid-conversation."},
+    ]
+    assert [turn["role"] for turn in request["messages"]] == ["user", "assistant", "user"]
+
+
+def test_consecutive_same_role_messages_merge_into_one_turn():
+    request = build(
+        messages=[
+            {"role": "user", "content": "First"},
+            {"role": "user", "content": [{"type": "text", "text": "Second"}]},
+            {"role": "assistant", "content": "A"},
+            {"role": "assistant", "content": "B"},
+        ]
+    )
+    assert request["messages"] == [
+        {
+            "role": "user",
+            "content": [{"type": "text", "text": "First"}, {"type": "text", "text": "Second"}],
+        },
+        {
+            "role": "assistant",
+            "content": [{"type": "text", "text": "A"}, {"type": "text", "text": "B"}],
+        },
+    ]
+
+
+def test_assistant_tool_calls_and_grouped_tool_results_round_trip_a_tool_turn():
+    request = build(
+        tools=[WEATHER_TOOL],
+        messages=[
+            {"role": "user", "content": "Weather in Paris and Rome?"},
+            {
+                "role": "assistant",
+                "content": "Checking both.",
+                "tool_calls": [
+                    {"id": "toolu_01A", "type": "function",
+                     "function": {"name": "get_weather", "arguments": '{"location": "Paris"}'}},
+                    {"id": "toolu_01B", "type": "function",
+                     "function": {"name": "get_weather", "arguments": '{"location": "Rome"}'}},
+                ],
+            },
+            {"role": "tool", "tool_call_id": "toolu_01A", "content": "18°C, cloudy"},
+            {"role": "tool", "tool_call_id": "toolu_01B", "content": [{"type": "text", "text": "24°C, sunny"}]},
+            {"role": "user", "content": "Which is warmer?"},
+        ],
+    )  # fmt: skip
+    assert request["messages"] == [
+        {"role": "user", "content": [{"type": "text", "text": "Weather in Paris and Rome?"}]},
+        {
+            "role": "assistant",
+            "content": [
+                {"type": "text", "text": "Checking both."},
+                {
+                    "type": "tool_use",
+                    "id": "toolu_01A",
+                    "name": "get_weather",
+                    "input": {"location": "Paris"},
+                },
+                {
+                    "type": "tool_use",
+                    "id": "toolu_01B",
+                    "name": "get_weather",
+                    "input": {"location": "Rome"},
+                },
+            ],
+        },
+        {
+            "role": "user",
+            "content": [
+                {"type": "tool_result", "tool_use_id": "toolu_01A", "content": "18°C, cloudy"},
+                {
+                    "type": "tool_result",
+                    "tool_use_id": "toolu_01B",
+                    "content": [{"type": "text", "text": "24°C, sunny"}],
+                },
+                {"type": "text", "text": "Which is warmer?"},
+            ],
+        },
+    ]
+
+
+def test_assistant_with_only_tool_calls_and_null_content_has_no_text_block():
+    request = build(
+        messages=[
+            {"role": "user", "content": "Time?"},
+            {"role": "assistant", "content": None,
+             "tool_calls": [{"id": "toolu_9", "type": "function", "function": {"name": "now", "arguments": ""}}]},
+            {"role": "tool", "tool_call_id": "toolu_9", "content": "12:00"},
+        ]
+    )  # fmt: skip
+    assert request["messages"][1] == {
+        "role": "assistant",
+        "content": [{"type": "tool_use", "id": "toolu_9", "name": "now", "input": {}}],
+    }
+
+
+def test_data_url_image_becomes_a_base64_source_and_http_url_a_url_source():
+    request = build(
+        messages=[
+            {
+                "role": "user",
+                "content": [
+                    {"type": "text", "text": "Compare these."},
+                    {
+                        "type": "image_url",
+                        "image_url": {"url": f"data:image/png;base64,{PNG_1PX}", "detail": "high"},
+                    },
+                    {
+                        "type": "image_url",
+                        "image_url": {"url": "https://upload.wikimedia.org/ant.jpg"},
+                    },
+                ],
+            }
+        ]
+    )
+    assert request["messages"][0]["content"] == [
+        {"type": "text", "text": "Compare these."},
+        {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": PNG_1PX}},
+        {"type": "image", "source": {"type": "url", "url": "https://upload.wikimedia.org/ant.jpg"}},
+    ]
+
+
+def test_inline_pdf_file_part_becomes_a_document_block():
+    pdf = "JVBERi0xLjQK"
+    request = build(
+        messages=[{"role": "user", "content": [
+            {"type": "file", "file": {"filename": "a.pdf", "file_data": f"data:application/pdf;base64,{pdf}"}},
+        ]}]
+    )  # fmt: skip
+    assert request["messages"][0]["content"] == [
+        {
+            "type": "document",
+            "source": {"type": "base64", "media_type": "application/pdf", "data": pdf},
+        }
+    ]
+
+
+@pytest.mark.parametrize(
+    ("messages", "param"),
+    [
+        ([{"content": "no role"}], "messages[0].role"),
+        ([{"role": "function", "name": "f", "content": "x"}], "messages[0].role"),
+        (
+            [{"role": "user", "content": "x"},
+             {"role": "assistant", "tool_calls": [
+                 {"id": "t1", "type": "function", "function": {"name": "f", "arguments": "{not json"}}]}],
+            "messages[1].tool_calls[0].function.arguments",
+        ),
+        (
+            [{"role": "user", "content": "x"},
+             {"role": "assistant", "tool_calls": [
+                 {"id": "t1", "type": "function", "function": {"name": "f", "arguments": "[1, 2]"}}]}],
+            "messages[1].tool_calls[0].function.arguments",
+        ),
+        (
+            [{"role": "user", "content": [
+                {"type": "text", "text": "listen"},
+                {"type": "input_audio", "input_audio": {"data": "AAAA", "format": "wav"}}]}],
+            "messages[0].content[1].type",
+        ),
+        ([{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "data:image/bmp;base64,Qk0="}}]}],
+         "messages[0].content[0].image_url.url"),
+        ([{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "data:image/png,raw"}}]}],
+         "messages[0].content[0].image_url.url"),
+        ([{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "ftp://host/a.png"}}]}],
+         "messages[0].content[0].image_url.url"),
+        ([{"role": "user", "content": [{"type": "file", "file": {"file_id": "file-abc"}}]}],
+         "messages[0].content[0].file.file_data"),
+        ([{"role": "user", "content": "x"}, {"role": "assistant", "content": [{"type": "image_url"}]}],
+         "messages[1].content[0].type"),
+        ([{"role": "tool", "content": "orphan result"}], "messages[0].tool_call_id"),
+        ([{"role": "user", "content": "x", "audio": {"id": "audio_1"}}], "messages[0].audio"),
+        ([{"role": "system", "content": "only a system prompt"}], "messages"),
+        ("not a list", "messages"),
+    ],
+)  # fmt: skip
+def test_malformed_or_unexpressible_messages_are_refused_naming_the_path(messages, param):
+    assert refusal(messages=messages).param == param
+
+
+def test_tools_become_anthropic_tools_with_input_schema():
+    no_args = {"type": "function", "function": {"name": "now", "strict": True}}
+    request = build(tools=[WEATHER_TOOL, no_args])
+    assert request["tools"] == [
+        {
+            "name": "get_weather",
+            "description": "Get the current weather in a given location",
+            "input_schema": WEATHER_TOOL["function"]["parameters"],
+        },
+        {"name": "now", "input_schema": {"type": "object", "properties": {}}, "strict": True},
+    ]
+    assert "tool_choice" not in request
+
+
+@pytest.mark.parametrize(
+    ("tool_choice", "expected"),
+    [
+        ("auto", {"type": "auto"}),
+        ("none", {"type": "none"}),
+        ("required", {"type": "any"}),
+        (
+            {"type": "function", "function": {"name": "get_weather"}},
+            {"type": "tool", "name": "get_weather"},
+        ),
+    ],
+)
+def test_tool_choice_maps_to_the_anthropic_tool_choice_table(tool_choice, expected):
+    assert build(tools=[WEATHER_TOOL], tool_choice=tool_choice)["tool_choice"] == expected
+
+
+def test_parallel_tool_calls_false_sets_disable_parallel_tool_use():
+    assert build(tools=[WEATHER_TOOL], parallel_tool_calls=False)["tool_choice"] == {
+        "type": "auto",
+        "disable_parallel_tool_use": True,
+    }
+    assert build(tools=[WEATHER_TOOL], tool_choice="required", parallel_tool_calls=False)[
+        "tool_choice"
+    ] == {
+        "type": "any",
+        "disable_parallel_tool_use": True,
+    }
+    assert build(tools=[WEATHER_TOOL], tool_choice="none", parallel_tool_calls=False)[
+        "tool_choice"
+    ] == {"type": "none"}
+    assert "tool_choice" not in build(tools=[WEATHER_TOOL], parallel_tool_calls=True)
+
+
+def test_tool_choice_that_forces_a_tool_without_tools_is_refused():
+    assert refusal(tool_choice="required").param == "tool_choice"
+    assert (
+        refusal(tool_choice={"type": "function", "function": {"name": "x"}}).param == "tool_choice"
+    )
+    assert "tool_choice" not in build(tool_choice="auto")
+
+
+def test_non_function_tools_are_refused_naming_the_tool():
+    custom = {"type": "custom", "custom": {"name": "grammar"}}
+    assert refusal(tools=[WEATHER_TOOL, custom]).param == "tools[1].type"
+
+
+def test_stop_string_and_list_become_stop_sequences():
+    assert build(stop="\n\nHuman:")["stop_sequences"] == ["\n\nHuman:"]
+    assert build(stop=["END", "STOP"])["stop_sequences"] == ["END", "STOP"]
+    assert "stop_sequences" not in build(stop=None)
+    assert refusal(stop=[1, 2]).param == "stop"
+
+
+def test_temperature_and_top_p_pass_through_and_out_of_range_temperature_is_refused():
+    request = build(temperature=0.2, top_p=0.9)
+    assert (request["temperature"], request["top_p"]) == (0.2, 0.9)
+    assert refusal(temperature=1.5).param == "temperature"
+
+
+def test_max_completion_tokens_and_max_tokens_set_max_tokens():
+    assert build(max_completion_tokens=300)["max_tokens"] == 300
+    assert build(max_tokens=200)["max_tokens"] == 200
+    assert build(max_tokens=200, max_completion_tokens=200)["max_tokens"] == 200
+    assert refusal(max_tokens=200, max_completion_tokens=300).param == "max_tokens"
+    assert refusal(max_tokens=0).param == "max_tokens"
+
+
+def test_seed_is_dropped_and_listed_with_the_dropped_fields():
+    assert "seed" in DROPPED_FIELDS
+    request = build(seed=42, stream_options={"include_usage": True})
+    assert "seed" not in request and "stream_options" not in request
+
+
+def test_user_becomes_metadata_user_id():
+    assert build(user="user-7f3a")["metadata"] == {"user_id": "user-7f3a"}
+    assert build(user="old", safety_identifier="hash-1")["metadata"] == {"user_id": "hash-1"}
+
+
+def test_json_schema_response_format_becomes_output_config_format():
+    schema = {
+        "type": "object",
+        "properties": {"name": {"type": "string"}, "age": {"type": "integer"}},
+        "required": ["name", "age"],
+        "additionalProperties": False,
+    }
+    request = build(
+        response_format={
+            "type": "json_schema",
+            "json_schema": {"name": "person", "strict": True, "schema": schema},
+        }
+    )
+    assert request["output_config"] == {"format": {"type": "json_schema", "schema": schema}}
+    assert "output_config" not in build(response_format={"type": "text"})
+
+
+def test_json_object_response_format_is_refused_because_anthropic_needs_a_schema():
+    error = refusal(response_format={"type": "json_object"})
+    assert error.param == "response_format"
+    assert "json_schema" in error.message
+    assert refusal(response_format={"type": "json_schema", "json_schema": {"name": "x"}}).param == (
+        "response_format.json_schema.schema"
+    )
+
+
+@pytest.mark.parametrize("effort", ["minimal", "low", "medium", "high", "xhigh"])
+def test_reasoning_effort_enables_thinking_with_the_budget_table_and_room_to_answer(effort):
+    request = build(reasoning_effort=effort)
+    budget = THINKING_BUDGETS[effort]
+    assert request["thinking"] == {"type": "enabled", "budget_tokens": budget}
+    assert request["max_tokens"] == budget + DEFAULT_MAX_TOKENS
+    assert budget >= 1024
+
+
+def test_reasoning_effort_keeps_a_client_max_tokens_that_exceeds_the_budget():
+    request = build(reasoning_effort="low", max_completion_tokens=10_000)
+    assert request["max_tokens"] == 10_000
+    assert request["thinking"]["budget_tokens"] == THINKING_BUDGETS["low"]
+
+
+def test_reasoning_effort_with_max_tokens_below_the_budget_is_refused_naming_max_tokens():
+    assert refusal(reasoning_effort="high", max_tokens=1000).param == "max_tokens"
+    assert (
+        refusal(reasoning_effort="high", max_completion_tokens=1000).param
+        == "max_completion_tokens"
+    )
+
+
+def test_reasoning_effort_none_disables_thinking_and_unknown_effort_is_refused():
+    request = build(reasoning_effort="none")
+    assert request["thinking"] == {"type": "disabled"}
+    assert request["max_tokens"] == DEFAULT_MAX_TOKENS
+    assert refusal(reasoning_effort="extreme").param == "reasoning_effort"
+
+
+def test_n_above_one_is_refused_and_n_one_accepted():
+    assert refusal(n=2).param == "n"
+    assert "n" not in build(n=1)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("frequency_penalty", 0.5),
+        ("presence_penalty", -1),
+        ("logit_bias", {"50256": -100}),
+        ("logprobs", True),
+        ("modalities", ["text", "audio"]),
+        ("functions", [{"name": "f"}]),
+    ],
+)
+def test_sampling_features_anthropic_lacks_are_refused_unless_neutral(field, value):
+    assert refusal(**{field: value}).param == field
+
+
+def test_neutral_values_of_unsupported_features_are_accepted():
+    request = build(
+        frequency_penalty=0,
+        presence_penalty=0.0,
+        logprobs=False,
+        logit_bias={},
+        modalities=["text"],
+    )
+    assert set(request) == {"model", "max_tokens", "messages"}
+
+
+def test_unknown_request_fields_are_refused_like_openai_does():
+    assert refusal(top_k=5).param == "top_k"

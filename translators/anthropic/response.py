@@ -1,0 +1,127 @@
+"""Anthropic Messages response -> OpenAI `chat.completion` (docs.anthropic.com/en/api/messages).
+
+Text blocks join into `content`, thinking blocks into `reasoning_content`, `tool_use` blocks
+become `tool_calls` with JSON-string arguments. Block types that carry nothing an OpenAI client
+can read (redacted thinking, server tool traffic) are skipped. A payload that breaks the
+documented shape raises `TranslationError` (the gateway answers 502).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+
+from translators.errors import TranslationError
+
+__all__ = ["FINISH_REASONS", "finish_reason", "parse_response", "refusal", "usage"]
+
+# https://docs.anthropic.com/en/api/handling-stop-reasons
+FINISH_REASONS: dict[str, str] = {
+    "end_turn": "stop",
+    "stop_sequence": "stop",
+    "max_tokens": "length",
+    "model_context_window_exceeded": "length",
+    "tool_use": "tool_calls",
+    "refusal": "content_filter",
+    # The server paused a long server-tool turn; what came so far is a complete answer.
+    "pause_turn": "stop",
+}
+
+
+def finish_reason(stop_reason: Any) -> str:
+    """Unknown future stop reasons read as "stop": the message itself did complete."""
+    return FINISH_REASONS.get(stop_reason, "stop") if isinstance(stop_reason, str) else "stop"
+
+
+def _count(fields: Mapping[str, Any], name: str) -> int:
+    value = fields.get(name)
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def usage(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """Anthropic usage -> OpenAI usage; cache reads and writes are prompt tokens too."""
+    cached = _count(fields, "cache_read_input_tokens")
+    prompt = _count(fields, "input_tokens") + cached + _count(fields, "cache_creation_input_tokens")
+    completion = _count(fields, "output_tokens")
+    details = fields.get("output_tokens_details")
+    reasoning = _count(details, "thinking_tokens") if isinstance(details, Mapping) else 0
+    return {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+        "prompt_tokens_details": {"cached_tokens": cached},
+        "completion_tokens_details": {"reasoning_tokens": reasoning},
+    }
+
+
+def refusal(stop_reason: Any, details: Any) -> str | None:
+    """The explanation Anthropic gives with a refusal, as OpenAI's `message.refusal`."""
+    if stop_reason != "refusal" or not isinstance(details, Mapping):
+        return None
+    explanation = details.get("explanation")
+    return explanation if isinstance(explanation, str) else None
+
+
+def _tool_call(block: Mapping[str, Any], index: int) -> dict[str, Any]:
+    if not isinstance(block.get("id"), str) or not isinstance(block.get("name"), str):
+        raise TranslationError(f"upstream tool_use block {index} lacks id or name")
+    arguments = block.get("input", {})
+    return {
+        "id": block["id"],
+        "type": "function",
+        "function": {"name": block["name"], "arguments": orjson.dumps(arguments).decode()},
+    }
+
+
+def _message(content: list[Any]) -> dict[str, Any]:
+    texts: list[str] = []
+    thinking: list[str] = []
+    calls: list[dict[str, Any]] = []
+    for index, block in enumerate(content):
+        kind = block.get("type") if isinstance(block, Mapping) else None
+        if kind == "text":
+            texts.append(str(block.get("text", "")))
+        elif kind == "thinking":
+            thinking.append(str(block.get("thinking", "")))
+        elif kind == "tool_use":
+            calls.append(_tool_call(block, index))
+        elif kind is None:
+            raise TranslationError(f"upstream content block {index} has no type")
+    message: dict[str, Any] = {"role": "assistant", "content": "".join(texts) if texts else None}
+    if thinking:
+        message["reasoning_content"] = "".join(thinking)
+    if calls:
+        message["tool_calls"] = calls
+    return message
+
+
+def parse_response(
+    payload: Mapping[str, Any], *, model: str, created: int, id: str
+) -> dict[str, Any]:
+    """An Anthropic `message` object as an OpenAI `chat.completion`; `model` is the client's."""
+    if not isinstance(payload, Mapping) or payload.get("type", "message") != "message":
+        raise TranslationError("upstream answer is not an Anthropic message object")
+    content = payload.get("content")
+    if not isinstance(content, list):
+        raise TranslationError("upstream message has no content list")
+    message = _message(content)
+    message["refusal"] = refusal(payload.get("stop_reason"), payload.get("stop_details"))
+    completion: dict[str, Any] = {
+        "id": payload["id"] if isinstance(payload.get("id"), str) else id,
+        "object": "chat.completion",
+        "created": created,
+        "model": model,
+        "choices": [
+            {
+                "index": 0,
+                "message": message,
+                "finish_reason": finish_reason(payload.get("stop_reason")),
+                "logprobs": None,
+            }
+        ],
+    }
+    if isinstance(payload.get("usage"), Mapping):
+        completion["usage"] = usage(payload["usage"])
+    return completion

@@ -1,0 +1,244 @@
+"""Anthropic Messages SSE stream -> OpenAI `chat.completion.chunk` dicts.
+
+Follows https://docs.anthropic.com/en/docs/build-with-claude/streaming: `message_start`, then
+per content block `content_block_start` / `content_block_delta`s / `content_block_stop`, then
+`message_delta` (stop reason, cumulative usage) and `message_stop`; `ping` may come anywhere,
+unknown event and delta types are skipped as the versioning policy asks. `tool_use` blocks get
+OpenAI tool-call indexes 0, 1, ... in order of appearance, whatever their block index.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from translators.anthropic.errors import error_info
+from translators.anthropic.response import finish_reason, refusal, usage
+from translators.errors import StreamError, TranslationError, UpstreamErrorInfo
+from translators.sse import SSEDecoder, SSEEvent
+
+__all__ = ["StreamDecoder"]
+
+Chunk = dict[str, Any]
+
+TRUNCATED = UpstreamErrorInfo(
+    status=502,
+    type="server_error",
+    message="the upstream stream ended before message_stop",
+    code="stream_truncated",
+)
+
+# delta type -> the OpenAI delta field its text goes to (input_json_delta is handled apart).
+TEXT_DELTAS: dict[str, tuple[str, str]] = {
+    "text_delta": ("text", "content"),
+    "thinking_delta": ("thinking", "reasoning_content"),
+}
+
+# block type -> (field holding its initial text, OpenAI delta field).
+TEXT_BLOCKS: dict[str, tuple[str, str]] = {
+    "text": ("text", "content"),
+    "thinking": ("thinking", "reasoning_content"),
+}
+
+
+@dataclass(slots=True)
+class _Block:
+    """One open content block; `tool_index` is set for tool_use blocks only."""
+
+    tool_index: int | None = None
+    has_arguments: bool = False
+
+
+class StreamDecoder:
+    """Upstream SSE bytes in, OpenAI chunk dicts out; see the module docstring for the events."""
+
+    def __init__(self, *, model: str, created: int, id: str) -> None:
+        self._sse = SSEDecoder()
+        self._model = model
+        self._created = created
+        self._id = id
+        self._started = False
+        self._done = False
+        self._blocks: dict[int, _Block] = {}
+        self._next_tool = 0
+        self._usage: dict[str, Any] | None = None
+        self._stop_reason: Any = None
+        self._stop_details: Any = None
+        # An error event is raised after the chunks decoded before it have been handed out,
+        # so how the bytes were split never changes what the client receives.
+        self._error: StreamError | None = None
+        self._handlers: dict[str, Callable[[Mapping[str, Any]], list[Chunk]]] = {
+            "message_start": self._message_start,
+            "content_block_start": self._block_start,
+            "content_block_delta": self._block_delta,
+            "content_block_stop": self._block_stop,
+            "message_delta": self._message_delta,
+            "message_stop": self._message_stop,
+        }
+
+    def feed(self, data: bytes) -> list[Chunk]:
+        if self._error is not None:
+            raise self._error
+        return self._handle(self._sse.feed(data))
+
+    def close(self) -> list[Chunk]:
+        if self._error is not None:
+            raise self._error
+        try:
+            chunks = self._handle(self._sse.close())
+        except TranslationError:
+            # An event cut off by the end of the stream is truncation, not a format violation
+            # (translators.sse discards such events; this holds whatever it hands over).
+            raise StreamError(TRUNCATED) from None
+        if self._error is not None:
+            raise self._error
+        if not self._done:
+            raise StreamError(TRUNCATED)
+        return chunks
+
+    def _handle(self, events: list[SSEEvent]) -> list[Chunk]:
+        chunks: list[Chunk] = []
+        for event in events:
+            if self._done or self._error is not None:
+                break
+            try:
+                payload = orjson.loads(event.data)
+            except orjson.JSONDecodeError:
+                raise TranslationError(
+                    f"upstream stream event {event.event!r} is not JSON"
+                ) from None
+            if not isinstance(payload, Mapping):
+                raise TranslationError(
+                    f"upstream stream event {event.event!r} is not a JSON object"
+                )
+            kind = payload.get("type", event.event)
+            if kind == "error":
+                self._error = StreamError(error_info(payload.get("error")))
+                break
+            handler = self._handlers.get(kind)
+            if handler is None:
+                continue  # ping, and event types newer than this translator
+            if not self._started and kind != "message_start":
+                raise TranslationError(f"upstream stream sent {kind!r} before message_start")
+            chunks.extend(handler(payload))
+        if self._error is not None and not chunks:
+            raise self._error
+        return chunks
+
+    def _chunk(self, delta: dict[str, Any], reason: str | None = None) -> Chunk:
+        return {
+            "id": self._id,
+            "object": "chat.completion.chunk",
+            "created": self._created,
+            "model": self._model,
+            "choices": [{"index": 0, "delta": delta, "finish_reason": reason, "logprobs": None}],
+        }
+
+    def _message_start(self, payload: Mapping[str, Any]) -> list[Chunk]:
+        message = payload.get("message")
+        if not isinstance(message, Mapping):
+            raise TranslationError("upstream message_start carries no message")
+        if isinstance(message.get("id"), str):
+            self._id = message["id"]
+        if isinstance(message.get("usage"), Mapping):
+            self._usage = dict(message["usage"])
+        self._started = True
+        return [self._chunk({"role": "assistant", "content": ""})]
+
+    def _index(self, payload: Mapping[str, Any]) -> int:
+        index = payload.get("index")
+        if not isinstance(index, int) or isinstance(index, bool):
+            raise TranslationError(f"upstream {payload.get('type')} has no integer index")
+        return index
+
+    def _open_block(self, payload: Mapping[str, Any]) -> _Block:
+        block = self._blocks.get(self._index(payload))
+        if block is None:
+            raise TranslationError(
+                f"upstream {payload.get('type')} names a block that was never started"
+            )
+        return block
+
+    def _block_start(self, payload: Mapping[str, Any]) -> list[Chunk]:
+        index = self._index(payload)
+        content = payload.get("content_block")
+        kind = content.get("type") if isinstance(content, Mapping) else None
+        if kind != "tool_use":
+            self._blocks[index] = _Block()
+            source, target = TEXT_BLOCKS.get(kind, ("", ""))
+            text = content.get(source) if source else None
+            return [self._chunk({target: text})] if isinstance(text, str) and text else []
+        if not isinstance(content.get("id"), str) or not isinstance(content.get("name"), str):
+            raise TranslationError("upstream tool_use block lacks id or name")
+        self._blocks[index] = block = _Block(tool_index=self._next_tool)
+        self._next_tool += 1
+        call = {
+            "index": block.tool_index,
+            "id": content["id"],
+            "type": "function",
+            "function": {"name": content["name"], "arguments": ""},
+        }
+        return [self._chunk({"tool_calls": [call]})]
+
+    def _arguments(self, block: _Block, fragment: str) -> Chunk:
+        block.has_arguments = True
+        return self._chunk(
+            {"tool_calls": [{"index": block.tool_index, "function": {"arguments": fragment}}]}
+        )
+
+    def _block_delta(self, payload: Mapping[str, Any]) -> list[Chunk]:
+        block = self._open_block(payload)
+        delta = payload.get("delta")
+        kind = delta.get("type") if isinstance(delta, Mapping) else None
+        if kind == "input_json_delta":
+            fragment = delta.get("partial_json")
+            # Server tool blocks stream JSON too, but they are not the client's tool calls.
+            if block.tool_index is None or not isinstance(fragment, str) or not fragment:
+                return []
+            return [self._arguments(block, fragment)]
+        source, target = TEXT_DELTAS.get(kind, ("", ""))
+        text = delta.get(source) if source else None
+        # signature_delta, citations_delta and newer kinds have no OpenAI field.
+        return [self._chunk({target: text})] if isinstance(text, str) and text else []
+
+    def _block_stop(self, payload: Mapping[str, Any]) -> list[Chunk]:
+        block = self._open_block(payload)
+        if block.tool_index is not None and not block.has_arguments:
+            # A call without arguments streams no JSON; "" would not parse on the client.
+            return [self._arguments(block, "{}")]
+        return []
+
+    def _message_delta(self, payload: Mapping[str, Any]) -> list[Chunk]:
+        delta = payload.get("delta")
+        if isinstance(delta, Mapping) and "stop_reason" in delta:
+            self._stop_reason = delta["stop_reason"]
+            self._stop_details = delta.get("stop_details")
+        counts = payload.get("usage")
+        if isinstance(counts, Mapping):
+            # message_delta counts are cumulative: they replace, never add to, earlier ones.
+            self._usage = {
+                **(self._usage or {}),
+                **{k: v for k, v in counts.items() if v is not None},
+            }
+        return []
+
+    def _message_stop(self, payload: Mapping[str, Any]) -> list[Chunk]:
+        self._done = True
+        chunks: list[Chunk] = []
+        explanation = refusal(self._stop_reason, self._stop_details)
+        if explanation is not None:
+            chunks.append(self._chunk({"refusal": explanation}))
+        chunks.append(self._chunk({}, finish_reason(self._stop_reason)))
+        if self._usage is not None:
+            chunks.append({
+                "id": self._id,
+                "object": "chat.completion.chunk",
+                "created": self._created,
+                "model": self._model,
+                "choices": [],
+                "usage": usage(self._usage),
+            })  # fmt: skip
+        return chunks

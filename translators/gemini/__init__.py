@@ -1,0 +1,13 @@
+"""Google Gemini API dialect (generativelanguage.googleapis.com v1beta).
+
+Chat: `build_request` / `request_path` turn an OpenAI chat request into `generateContent` or
+`streamGenerateContent?alt=sse`; `parse_response` and `StreamDecoder` turn the answer back;
+`parse_error` reads Google's error envelope. Embeddings live in `embeddings.py`.
+"""
+
+from translators.gemini.errors import parse_error
+from translators.gemini.request import build_request, request_path
+from translators.gemini.response import parse_response
+from translators.gemini.stream import StreamDecoder
+
+__all__ = ["StreamDecoder", "build_request", "parse_error", "parse_response", "request_path"]

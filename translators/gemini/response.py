@@ -1,0 +1,176 @@
+"""Gemini `GenerateContentResponse` -> OpenAI `chat.completion`.
+
+Field meanings from ai.google.dev/api/generate-content#v1beta.GenerateContentResponse: one
+choice per candidate (`candidateCount` = OpenAI `n`), `thought: true` parts are reasoning,
+`functionCall` parts are tool calls. Gemini gives calls no ids, so ids are derived from the
+completion id and the call's position: the same answer always yields the same ids.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+
+from translators.errors import TranslationError
+
+__all__ = [
+    "FINISH_REASONS",
+    "block_reason",
+    "candidate_parts",
+    "candidates_of",
+    "classify_part",
+    "finish_reason",
+    "parse_response",
+    "tool_call",
+    "usage",
+]
+
+FINISH_REASONS = {
+    "STOP": "stop",
+    "MAX_TOKENS": "length",
+    "SAFETY": "content_filter",
+    "RECITATION": "content_filter",
+    "BLOCKLIST": "content_filter",
+    "PROHIBITED_CONTENT": "content_filter",
+    "SPII": "content_filter",
+    "IMAGE_SAFETY": "content_filter",
+    "IMAGE_PROHIBITED_CONTENT": "content_filter",
+    "IMAGE_RECITATION": "content_filter",
+}
+# Any other reason (OTHER, LANGUAGE, MALFORMED_FUNCTION_CALL, ...) has no OpenAI counterpart.
+DEFAULT_FINISH_REASON = "stop"
+
+
+def parse_response(payload: Mapping[str, Any], *, model: str, created: int, id: str) -> dict[str, Any]:
+    if not isinstance(payload, Mapping):
+        raise TranslationError("Gemini answered with something other than a JSON object")
+    candidates = candidates_of(payload)
+    if candidates:
+        choices = [_choice(candidate, position, id) for position, candidate in enumerate(candidates)]
+        choices.sort(key=lambda choice: choice["index"])
+    elif block_reason(payload):
+        message = {"role": "assistant", "content": ""}
+        choices = [{"index": 0, "message": message, "finish_reason": "content_filter", "logprobs": None}]
+    else:
+        raise TranslationError("Gemini answered with neither candidates nor a block reason")
+    completion: dict[str, Any] = {
+        "id": payload.get("responseId") or id,
+        "object": "chat.completion",
+        "created": created,
+        "model": model,
+        "choices": choices,
+    }
+    if payload.get("usageMetadata"):
+        completion["usage"] = usage(payload["usageMetadata"])
+    return completion
+
+
+def _choice(candidate: Mapping[str, Any], position: int, id: str) -> dict[str, Any]:
+    # proto3 JSON leaves out a zero `index`, so the first candidate often has none.
+    index = candidate.get("index", position)
+    text: list[str] = []
+    reasoning: list[str] = []
+    calls: list[dict[str, Any]] = []
+    for part in candidate_parts(candidate):
+        kind, value = classify_part(part)
+        if kind == "call":
+            calls.append(tool_call(id, index, len(calls), part))
+        elif kind == "reasoning":
+            reasoning.append(value)
+        elif kind == "text":
+            text.append(value)
+    message: dict[str, Any] = {"role": "assistant", "content": "".join(text) if text or not calls else None}
+    if reasoning:
+        message["reasoning_content"] = "".join(reasoning)
+    if calls:
+        message["tool_calls"] = calls
+    reason = finish_reason(candidate.get("finishReason"), called_tools=bool(calls))
+    return {"index": index, "message": message, "finish_reason": reason, "logprobs": None}
+
+
+def candidates_of(payload: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    candidates = payload.get("candidates") or []
+    if not isinstance(candidates, list) or not all(isinstance(c, Mapping) for c in candidates):
+        raise TranslationError("Gemini's `candidates` is not an array of objects")
+    return candidates
+
+
+def candidate_parts(candidate: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    content = candidate.get("content")
+    # A candidate stopped by a safety filter may come without content at all.
+    parts = (content.get("parts") or []) if isinstance(content, Mapping) else []
+    if not isinstance(parts, list) or not all(isinstance(part, Mapping) for part in parts):
+        raise TranslationError("a Gemini candidate's `parts` is not an array of objects")
+    return parts
+
+
+def classify_part(part: Mapping[str, Any]) -> tuple[str, Any]:
+    """("text" | "reasoning", text), ("call", part) or ("other", None).
+
+    Other parts (inline images, executable code) answer features this translator never
+    requests, so they are not expected and are passed over.
+    """
+    if isinstance(part.get("functionCall"), Mapping):
+        return "call", part
+    text = part.get("text")
+    if isinstance(text, str):
+        return ("reasoning" if part.get("thought") else "text"), text
+    return "other", None
+
+
+def tool_call(id: str, choice: int, position: int, part: Mapping[str, Any]) -> dict[str, Any]:
+    """An OpenAI tool call for a `functionCall` part; its thought signature rides along.
+
+    `extra_content.google.thought_signature` is where Gemini's own OpenAI-compatible endpoint
+    puts it; a client echoing the call back hands it to `contents.py`, which replays it.
+    """
+    function_call = part["functionCall"]
+    digest = hashlib.sha256(f"{id}:{choice}:{position}".encode()).hexdigest()
+    call: dict[str, Any] = {
+        "id": f"call_{digest[:24]}",
+        "type": "function",
+        "function": {
+            "name": function_call.get("name", ""),
+            "arguments": orjson.dumps(function_call.get("args") or {}).decode(),
+        },
+    }
+    if isinstance(part.get("thoughtSignature"), str):
+        call["extra_content"] = {"google": {"thought_signature": part["thoughtSignature"]}}
+    return call
+
+
+def finish_reason(reason: str | None, *, called_tools: bool) -> str:
+    mapped = FINISH_REASONS.get(reason, DEFAULT_FINISH_REASON) if reason else DEFAULT_FINISH_REASON
+    # Gemini says STOP after a function call; OpenAI clients wait for "tool_calls".
+    return "tool_calls" if mapped == "stop" and called_tools else mapped
+
+
+def block_reason(payload: Mapping[str, Any]) -> str | None:
+    feedback = payload.get("promptFeedback")
+    reason = feedback.get("blockReason") if isinstance(feedback, Mapping) else None
+    return reason if isinstance(reason, str) and reason else None
+
+
+def usage(meta: Mapping[str, Any]) -> dict[str, Any]:
+    """`usageMetadata` -> OpenAI usage; thoughts count as completion tokens, as OpenAI's reasoning does."""
+    # Tool-use prompt tokens are input the model read, and Gemini's total counts them.
+    prompt = _count(meta, "promptTokenCount") + _count(meta, "toolUsePromptTokenCount")
+    thoughts = _count(meta, "thoughtsTokenCount")
+    completion = _count(meta, "candidatesTokenCount") + thoughts
+    return {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": _count(meta, "totalTokenCount") or prompt + completion,
+        "prompt_tokens_details": {"cached_tokens": _count(meta, "cachedContentTokenCount")},
+        "completion_tokens_details": {"reasoning_tokens": thoughts},
+    }
+
+
+def _count(meta: Mapping[str, Any], name: str) -> int:
+    value = meta.get(name, 0)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TranslationError(f"Gemini's usageMetadata.{name} is not an integer")
+    return value
