@@ -18,7 +18,9 @@ import httpx
 import orjson
 
 from gateway.catalog import Pool, Target
-from gateway.errors import GatewayError, NotImplementedDialect, RateLimited, UpstreamError, openai_error_body
+from gateway.dialects import DIALECTS, ClientStream, Dialect, Outgoing
+from gateway.errors import (ClientError, GatewayError, NotImplementedDialect, RateLimited, UpstreamError,
+                            openai_error_body)
 from gateway.ratelimit import retry_after_seconds
 from gateway.router import Router
 from gateway.upstream import Upstreams
@@ -29,8 +31,7 @@ __all__ = ["Answer", "Proxy", "StreamAnswer"]
 
 log = logging.getLogger("gateway.proxy")
 
-# endpoint -> path under an OpenAI-compatible base URL
-OPENAI_PATHS = {"chat": "/chat/completions", "completions": "/completions", "embeddings": "/embeddings"}
+PUBLIC_PATHS = {"chat": "/v1/chat/completions", "completions": "/v1/completions", "embeddings": "/v1/embeddings"}
 RETRYABLE_STATUSES = frozenset({408, 409, 425, 500, 502, 503, 504, 520, 521, 522, 523, 524, 529})
 MAX_ERROR_BODY = 64 * 1024
 STREAM_HEADERS = [
@@ -76,36 +77,31 @@ class Proxy:
         failures: list[_Failure] = []
         keep_usage = passthrough.client_wants_usage(body)
         for target in plan.targets[: 1 + retries]:
-            dialect = target.credential.provider.dialect
-            if dialect != "openai":
-                failures.append(_Failure(target, NotImplementedDialect(
-                    f"Model {pool.id!r} is served by {target.credential.provider.name}, whose dialect "
-                    f"({dialect}) has no translator in this version of llm-gateway yet; route the model "
-                    "to an openai-compatibility entry instead.")))
+            dialect = DIALECTS.get(target.credential.provider.dialect)
+            if dialect is None or endpoint not in dialect.endpoints:
+                failures.append(_Failure(target, _unsupported(endpoint, pool, target)))
                 continue
             try:
-                answer = await self._attempt(endpoint, body, pool, target, stream=stream, keep_usage=keep_usage)
+                outgoing = dialect.prepare(endpoint, body, target, stream=stream)
+            except TranslationError as exc:
+                raise ClientError(400, f"{exc.message} (model {pool.id!r} is served by "
+                                       f"{target.credential.provider.name}, a {dialect.name} upstream).",
+                                  param=exc.param, code="unsupported_parameter") from None
+            try:
+                return await self._attempt(dialect, endpoint, body, outgoing, pool, target,
+                                           stream=stream, keep_usage=keep_usage)
             except _Retry as retry:
                 failures.append(retry.failure)
                 log.warning("attempt failed, trying next target: model=%s provider=%s credential=%s status=%s %s",
                             pool.id, target.credential.provider.name, target.credential.id,
                             retry.failure.error.status, retry.failure.error.message)
-                continue
-            return answer
         raise self._give_up(pool, failures)
 
-    async def _attempt(self, endpoint: str, body: dict[str, Any], pool: Pool, target: Target, *,
-                       stream: bool, keep_usage: bool) -> Answer | StreamAnswer:
-        credential = target.credential
-        provider = credential.provider
+    async def _attempt(self, dialect: Dialect, endpoint: str, body: dict[str, Any], outgoing: Outgoing,
+                       pool: Pool, target: Target, *, stream: bool, keep_usage: bool) -> Answer | StreamAnswer:
+        provider = target.credential.provider
         client = self.upstreams.client(provider)
-        payload = passthrough.build_request(body, upstream_model=target.upstream_model, stream=stream)
-        headers = {"content-type": "application/json", "accept": "text/event-stream" if stream else "application/json"}
-        if credential.api_key:
-            headers["authorization"] = "Bearer " + credential.api_key
-        headers.update(provider.headers)
-        request = client.build_request("POST", provider.base_url + OPENAI_PATHS[endpoint],
-                                       content=orjson.dumps(payload), headers=headers)
+        request = client.build_request("POST", outgoing.url, content=outgoing.content, headers=outgoing.headers)
         try:
             response = await client.send(request, stream=True)
         except httpx.TimeoutException:
@@ -117,12 +113,12 @@ class Proxy:
                 502, f"Provider {provider.name} is unreachable ({type(exc).__name__}); check its base-url.",
                 type="server_error", code="upstream_unreachable"))) from None
         if response.status_code >= 300:
-            await self._refused(response, pool, target)
+            await self._refused(dialect, response, target)
         if not stream:
-            return await self._whole(response, pool, target)
-        return await self._stream(response, pool, target, keep_usage=keep_usage)
+            return await self._whole(dialect, endpoint, body, response, pool, target)
+        return await self._stream(dialect.stream(model=pool.id, keep_usage=keep_usage), response, target)
 
-    async def _refused(self, response: httpx.Response, pool: Pool, target: Target) -> None:
+    async def _refused(self, dialect: Dialect, response: httpx.Response, target: Target) -> None:
         """Classifies a non-2xx answer: raises `_Retry` to move on, `UpstreamError` to stop."""
         status = response.status_code
         try:
@@ -131,17 +127,18 @@ class Proxy:
             raw = b""
         finally:
             await response.aclose()
-        info = passthrough.parse_error(status, response.headers, raw)
+        now = self.clock()
+        info = dialect.error(status, response.headers, raw, now=now)
         message = _redact(info.message, target)
         provider = target.credential.provider.name
-        now = self.clock()
-        if status == 429:
+        if status == 429 or info.type == "rate_limit_error":
             hint = retry_after_seconds(response.headers, now=now)
+            hint = info.retry_after if hint is None else hint
             self.router.cooldowns.rate_limited(target.credential.id, target.upstream_model, retry_after=hint, now=now)
             raise _Retry(_Failure(target, UpstreamError(429, f"Provider {provider} is rate limited: {message}",
                                                         type="rate_limit_error", code="rate_limit_exceeded"),
                                   rate_limited=True))
-        if status in (401, 403):
+        if status in (401, 403) or info.type in ("authentication_error", "permission_error"):
             self.router.cooldowns.auth_failed(target.credential.id, now=now)
             raise _Retry(_Failure(target, UpstreamError(
                 502, f"Provider {provider} refused the gateway's credential (HTTP {status}); the operator "
@@ -152,7 +149,8 @@ class Proxy:
                 code="upstream_error")))
         raise UpstreamError(status, message, type=info.type, code=info.code)
 
-    async def _whole(self, response: httpx.Response, pool: Pool, target: Target) -> Answer:
+    async def _whole(self, dialect: Dialect, endpoint: str, body: dict[str, Any], response: httpx.Response,
+                     pool: Pool, target: Target) -> Answer:
         try:
             raw = await response.aread()
         except httpx.TimeoutException:
@@ -164,16 +162,14 @@ class Proxy:
         finally:
             await response.aclose()
         try:
-            body, _usage = passthrough.rewrite_response(raw, model=pool.id)
+            answer = dialect.whole(endpoint, raw, model=pool.id, body=body)
         except TranslationError as exc:
             raise _Retry(_Failure(target, UpstreamError(502, f"Provider {target.credential.provider.name}: "
                                   f"{exc.message}.", type="server_error", code="upstream_malformed"))) from None
         self.router.cooldowns.succeeded(target.credential.id, target.upstream_model)
-        return Answer(200, body, [(b"content-type", b"application/json")])
+        return Answer(200, answer)
 
-    async def _stream(self, response: httpx.Response, pool: Pool, target: Target, *,
-                      keep_usage: bool) -> StreamAnswer:
-        converter = passthrough.PassthroughStream(model=pool.id, keep_usage=keep_usage)
+    async def _stream(self, converter: ClientStream, response: httpx.Response, target: Target) -> StreamAnswer:
         upstream = response.aiter_bytes()
         first: list[bytes] = []
         try:
@@ -187,6 +183,9 @@ class Proxy:
         except StreamError as exc:
             await response.aclose()
             raise _Retry(_Failure(target, _stream_error(target, exc.info))) from None
+        except TranslationError as exc:
+            await response.aclose()
+            raise _Retry(_Failure(target, _stream_error(target, _malformed(exc)))) from None
         except httpx.TimeoutException:
             await response.aclose()
             raise _Retry(_Failure(target, UpstreamError(504, f"Provider {target.credential.provider.name} sent "
@@ -195,7 +194,7 @@ class Proxy:
             await response.aclose()
             raise _Retry(_broken(target)) from None
         self.router.cooldowns.succeeded(target.credential.id, target.upstream_model)
-        return StreamAnswer(_relay(first, upstream, converter, response, pool, target))
+        return StreamAnswer(_relay(first, upstream, converter, response, target))
 
     def _all_cooling(self, pool: Pool, recovers_at: float) -> RateLimited:
         wait = max(0.0, recovers_at - self.clock())
@@ -219,8 +218,8 @@ class _Retry(Exception):
         self.failure = failure
 
 
-async def _relay(first: list[bytes], upstream: AsyncIterator[bytes], converter: passthrough.PassthroughStream,
-                 response: httpx.Response, pool: Pool, target: Target) -> AsyncIterator[bytes]:
+async def _relay(first: list[bytes], upstream: AsyncIterator[bytes], converter: ClientStream,
+                 response: httpx.Response, target: Target) -> AsyncIterator[bytes]:
     """Client bytes for a committed stream; a failure now can only end it with an error event."""
     try:
         for chunk in first:
@@ -233,15 +232,30 @@ async def _relay(first: list[bytes], upstream: AsyncIterator[bytes], converter: 
                 yield chunk
         except StreamError as exc:
             yield _error_event(_stream_error(target, exc.info))
+        except TranslationError as exc:
+            yield _error_event(_stream_error(target, _malformed(exc)))
         except httpx.TimeoutException:
             yield _error_event(UpstreamError(504, f"Provider {target.credential.provider.name} went silent "
                                              "mid-stream.", type="timeout_error", code="upstream_timeout"))
         except httpx.TransportError:
             yield _error_event(_broken(target).error)
-        log.debug("stream done: model=%s provider=%s usage=%s", pool.id, target.credential.provider.name,
-                  converter.usage)
+        log.debug("stream done: provider=%s usage=%s", target.credential.provider.name, converter.usage)
     finally:
         await response.aclose()
+
+
+def _unsupported(endpoint: str, pool: Pool, target: Target) -> GatewayError:
+    provider = target.credential.provider
+    if provider.dialect not in DIALECTS:
+        return NotImplementedDialect(
+            f"Model {pool.id!r} is served by {provider.name}, whose dialect ({provider.dialect}) has no "
+            "translator in this version of llm-gateway.")
+    return NotImplementedDialect(f"Model {pool.id!r} is served by {provider.name}, a {provider.dialect} upstream, "
+                                 f"which has no {PUBLIC_PATHS[endpoint]} endpoint.")
+
+
+def _malformed(exc: TranslationError) -> UpstreamErrorInfo:
+    return UpstreamErrorInfo(status=502, type="server_error", code="upstream_malformed", message=exc.message)
 
 
 def _broken(target: Target) -> _Failure:

@@ -150,6 +150,10 @@ class MockUpstream:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/v1"
 
+    @property
+    def root(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
     def reset(self) -> None:
         self.behaviours.clear()
         self.requests.clear()
@@ -169,12 +173,13 @@ class MockUpstream:
                 break
         headers = {k.decode(): v.decode() for k, v in scope["headers"]}
         auth = headers.get("authorization", "")
-        key = auth[7:] if auth.startswith("Bearer ") else None
+        key = auth[7:] if auth.startswith("Bearer ") else headers.get("x-api-key") or headers.get("x-goog-api-key")
         try:
             body = json.loads(raw) if raw else None
         except ValueError:
             body = raw
-        request = Received(scope["path"], key, body, headers)
+        path = scope["path"] + ("?" + scope["query_string"].decode() if scope.get("query_string") else "")
+        request = Received(path, key, body, headers)
         self.requests.append(request)
         behaviour = self.behaviours.get(key or "", self.default)
         await behaviour(request, receive, send)

@@ -109,10 +109,3 @@ def test_legacy_completions_and_embeddings_pass_through(gateway, upstream_a):
     vectors = client.embeddings.create(model="embedder", input="hello")
     assert vectors.data[0].embedding == [0.1, 0.2] and vectors.model == "embedder"
     assert [r.path for r in upstream_a.requests] == ["/v1/completions", "/v1/embeddings"]
-
-
-def test_model_served_by_a_native_dialect_entry_answers_501_naming_the_dialect(gateway):
-    with pytest.raises(openai.APIStatusError) as caught:
-        gateway.client().chat.completions.create(model="claude/claude-sonnet-4-5", messages=MESSAGES)
-    assert caught.value.status_code == 501
-    assert "anthropic" in caught.value.message
