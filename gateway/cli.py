@@ -42,6 +42,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="interface to bind, overriding the config's host")
     serve.add_argument("--port", type=int, help="port to bind, overriding the config's port")
     serve.add_argument("--log-level", default=None, choices=["debug", "info", "warning", "error"])
+    serve.add_argument("--workers", type=int, default=1,
+                       help="worker processes sharing the socket, e.g. one per core (default: %(default)s)")
     serve.set_defaults(run=_serve)
     check = commands.add_parser("check-config", help="validate a config file and summarise it")
     check.add_argument("--config", default="config.yaml", help="path of config.yaml (default: %(default)s)")
@@ -104,13 +106,34 @@ def _serve(args: argparse.Namespace) -> int:
 
     import uvicorn
 
+    if args.workers < 1:
+        print("llm-gateway: --workers must be at least 1", file=sys.stderr)
+        return 1
+    options = dict(host=host, port=port, log_level=level, access_log=False, lifespan="on",
+                   loop="uvloop" if importlib.util.find_spec("uvloop") else "asyncio",
+                   http="httptools" if importlib.util.find_spec("httptools") else "h11",
+                   server_header=False, date_header=False)
+    log.info("llm-gateway %s listening on http://%s:%d/v1 with %d model id(s), %d worker(s)", _version(), host,
+             port, len(build_catalog(config).pools), args.workers)
+    if args.workers == 1:
+        from gateway.app import Gateway
+
+        uvicorn.run(Gateway(config), **options)
+    else:
+        # Each worker process loads the file itself; the path travels in the environment.
+        os.environ[CONFIG_ENV] = os.path.abspath(args.config)
+        uvicorn.run("gateway.cli:worker_app", factory=True, workers=args.workers, **options)
+    return 0
+
+
+CONFIG_ENV = "LLM_GATEWAY_CONFIG"
+
+
+def worker_app():
+    """The app of one worker process started by `serve --workers N`."""
     from gateway.app import Gateway
 
-    app = Gateway(config)
-    log.info("llm-gateway %s listening on http://%s:%d/v1 with %d model id(s)", _version(), host, port,
-             len(app.runtime.catalog.pools))
-    uvicorn.run(app, host=host, port=port, log_level=level, access_log=False, lifespan="on",
-                loop="uvloop" if importlib.util.find_spec("uvloop") else "asyncio",
-                http="httptools" if importlib.util.find_spec("httptools") else "h11",
-                server_header=False, date_header=False)
-    return 0
+    config, _ = load_config(os.environ[CONFIG_ENV], os.environ)
+    logging.basicConfig(level=logging.DEBUG if config.debug else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s[%(process)d]: %(message)s")
+    return Gateway(config)
