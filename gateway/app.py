@@ -8,13 +8,13 @@ single attribute assignment. Cooldowns and upstream clients outlive reloads.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import unquote
 
-import anyio
 import orjson
 
 from gateway.asgi import ClientDisconnected, Receive, Scope, Send, read_body, send_error, send_json
@@ -181,19 +181,32 @@ def _parse_body(raw: bytes, endpoint: str) -> dict[str, Any]:
 
 
 async def _until_disconnect(receive: Receive, work: Callable[[], Awaitable[None]]) -> None:
-    """Runs `work`, cancelling it (and so the upstream request) if the client disconnects."""
-    async with anyio.create_task_group() as group:
+    """Runs `work`, cancelling it (and so the upstream request) if the client disconnects.
 
-        async def watch() -> None:
-            while (await receive())["type"] != "http.disconnect":
-                pass
-            log.debug("client disconnected; cancelling the upstream request")
-            group.cancel_scope.cancel()
+    A plain asyncio task watches `receive()`: an anyio task group costs ten times as much per
+    request, and this runs on every proxied request.
+    """
+    task = asyncio.current_task()
+    assert task is not None
+    gone = False
 
-        group.start_soon(watch)
-        try:
-            await work()
-        except OSError:
-            # uvicorn raises when writing to a closed connection: the client is gone.
+    async def watch() -> None:
+        nonlocal gone
+        while (await receive())["type"] != "http.disconnect":
             pass
-        group.cancel_scope.cancel()
+        gone = True
+        task.cancel()
+
+    watcher = asyncio.ensure_future(watch())
+    try:
+        await work()
+    except asyncio.CancelledError:
+        if not gone:
+            raise
+        task.uncancel()
+        log.debug("client disconnected; upstream request cancelled")
+    except OSError:
+        # uvicorn raises when writing to a closed connection: the client is gone.
+        pass
+    finally:
+        watcher.cancel()

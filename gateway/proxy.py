@@ -101,7 +101,7 @@ class Proxy:
                        pool: Pool, target: Target, *, stream: bool, keep_usage: bool) -> Answer | StreamAnswer:
         provider = target.credential.provider
         client = self.upstreams.client(provider)
-        request = client.build_request("POST", outgoing.url, content=outgoing.content, headers=outgoing.headers)
+        request = self.upstreams.request(outgoing.url, outgoing.headers, outgoing.content)
         try:
             response = await client.send(request, stream=True)
         except httpx.TimeoutException:

@@ -7,23 +7,39 @@ gateway's route to its upstreams is configuration, not ambient state.
 
 from __future__ import annotations
 
+from http.cookiejar import CookieJar, DefaultCookiePolicy
+
 import httpx
 
 from gateway.catalog import Provider
 from gateway.config import TimeoutConfig
 
-__all__ = ["UPSTREAM_FAILURES", "Upstreams"]
+__all__ = ["Upstreams"]
 
-# What httpx raises when the upstream could not be reached or broke the exchange.
-UPSTREAM_FAILURES = (httpx.TransportError,)
+MAX_CACHED_URLS = 4096
+
+
+def _no_cookies() -> CookieJar:
+    """A jar that keeps nothing: an upstream's cookies must not follow other clients' requests."""
+    return CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
 
 
 class Upstreams:
-    __slots__ = ("_clients", "_timeouts")
+    __slots__ = ("_clients", "_timeouts", "_urls")
 
     def __init__(self, timeouts: TimeoutConfig) -> None:
         self._clients: dict[str, httpx.AsyncClient] = {}
         self._timeouts = timeouts
+        self._urls: dict[str, httpx.URL] = {}
+
+    def request(self, url: str, headers: dict[str, str], content: bytes) -> httpx.Request:
+        """A POST built without the client's merging of base URL, headers and cookies."""
+        parsed = self._urls.get(url)
+        if parsed is None:
+            if len(self._urls) >= MAX_CACHED_URLS:
+                self._urls.clear()
+            parsed = self._urls[url] = httpx.URL(url)
+        return httpx.Request("POST", parsed, headers=headers, content=content)
 
     def client(self, provider: Provider) -> httpx.AsyncClient:
         client = self._clients.get(provider.id)
@@ -38,6 +54,7 @@ class Upstreams:
                                   pool=t.connect_seconds),
             limits=httpx.Limits(max_connections=None, max_keepalive_connections=256, keepalive_expiry=60.0),
             trust_env=False,
+            cookies=_no_cookies(),
             follow_redirects=False,
         )
 

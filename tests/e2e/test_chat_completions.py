@@ -109,3 +109,16 @@ def test_legacy_completions_and_embeddings_pass_through(gateway, upstream_a):
     vectors = client.embeddings.create(model="embedder", input="hello")
     assert vectors.data[0].embedding == [0.1, 0.2] and vectors.model == "embedder"
     assert [r.path for r in upstream_a.requests] == ["/v1/completions", "/v1/embeddings"]
+
+
+def test_cookies_an_upstream_sets_are_not_sent_with_later_requests(gateway, upstream_a):
+    from tests.e2e.mock_upstream import _send_json, completion
+
+    async def sets_cookie(request, receive, send):
+        await _send_json(send, 200, completion("m", "ok"), {"set-cookie": "session=abc123; Path=/"})
+
+    upstream_a.default = sets_cookie
+    client = gateway.client()
+    client.chat.completions.create(model="gpt", messages=MESSAGES)
+    client.chat.completions.create(model="gpt", messages=MESSAGES)
+    assert [r.headers.get("cookie") for r in upstream_a.requests] == [None, None]
