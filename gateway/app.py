@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 from urllib.parse import unquote
 
@@ -22,6 +22,7 @@ from gateway.auth import ClientKeys
 from gateway.catalog import Catalog, build_catalog
 from gateway.config import GatewayConfig
 from gateway.credentials import Cooldowns
+from gateway.discovery import OllamaDiscovery
 from gateway.errors import ClientError, GatewayError
 from gateway.proxy import Answer, Proxy
 from gateway.router import Router
@@ -39,11 +40,13 @@ PROXY_ROUTES = {"/v1/chat/completions": "chat", "/v1/completions": "completions"
 class Runtime:
     """Everything derived from one config file; never mutated after construction."""
 
-    __slots__ = ("config", "catalog", "keys", "models_body", "created")
+    __slots__ = ("config", "catalog", "keys", "models_body", "created", "discovered")
 
-    def __init__(self, config: GatewayConfig, *, created: int) -> None:
+    def __init__(self, config: GatewayConfig, *, created: int,
+                 discovered: Mapping[str, tuple[str, ...]] | None = None) -> None:
         self.config = config
-        self.catalog: Catalog = build_catalog(config)
+        self.discovered = dict(discovered or {})
+        self.catalog: Catalog = build_catalog(config, self.discovered)
         self.keys = ClientKeys(config)
         self.created = created
         self.models_body = orjson.dumps({"object": "list", "data": [
@@ -61,7 +64,13 @@ class Gateway:
         self.router = Router(config.routing.strategy, self.cooldowns)
         self.upstreams = Upstreams(config.timeouts)
         self.proxy = Proxy(router=self.router, upstreams=self.upstreams, clock=clock)
+        self.discovery = OllamaDiscovery(self)
         self.ready = True
+
+    def use_discovered(self, discovered: Mapping[str, tuple[str, ...]]) -> None:
+        """Swaps in a runtime whose catalog includes models found at run time."""
+        current = self.runtime
+        self.runtime = Runtime(current.config, created=current.created, discovered=discovered)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -145,9 +154,11 @@ class Gateway:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                self.discovery.start()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 self.ready = False
+                await self.discovery.stop()
                 await self.upstreams.aclose()
                 await send({"type": "lifespan.shutdown.complete"})
                 return

@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import fnmatch
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from gateway.config import GatewayConfig, ModelEntry
@@ -42,6 +42,7 @@ class Provider:
     base_url: str
     headers: tuple[tuple[str, str], ...]
     id: str
+    api_version: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +72,8 @@ class _Entry:
     prefix: str | None
     models: tuple[ModelEntry, ...] | None
     excluded: tuple[str, ...]
+    # Also pass `prefix/<anything>` through when models are listed (discovered Ollama models).
+    passthrough: bool = False
 
 
 class Catalog:
@@ -119,15 +122,35 @@ def _excluded(model: str, patterns: tuple[str, ...]) -> bool:
     return any(fnmatch.fnmatchcase(model, pattern) for pattern in patterns)
 
 
-def _entries(config: GatewayConfig) -> Iterable[_Entry]:
+def _credentials(provider: Provider, keys: list[str]) -> tuple[Credential, ...]:
+    return tuple(Credential(provider, key, _fingerprint(provider.id, key)) for key in keys or [""])
+
+
+def _entries(config: GatewayConfig, discovered: Mapping[str, tuple[str, ...]]) -> Iterable[_Entry]:
     for entry in config.openai_compatibility:
         if entry.disabled:
             continue
         provider = Provider(entry.name, "openai", entry.base_url, entry.headers,
                             _fingerprint("openai", entry.name, entry.base_url))
-        keys = [k.api_key.get_secret_value() for k in entry.api_key_entries] or [""]
-        credentials = tuple(Credential(provider, key, _fingerprint(provider.id, key)) for key in keys)
-        yield _Entry(provider, credentials, entry.prefix, entry.models, entry.excluded_models)
+        keys = [k.api_key.get_secret_value() for k in entry.api_key_entries]
+        yield _Entry(provider, _credentials(provider, keys), entry.prefix, entry.models, entry.excluded_models)
+    for azure in config.azure_openai:
+        if azure.disabled:
+            continue
+        provider = Provider(azure.name, "azure", azure.base_url, azure.headers,
+                            _fingerprint("azure", azure.name, azure.base_url), api_version=azure.api_version)
+        keys = [k.api_key.get_secret_value() for k in azure.api_key_entries]
+        yield _Entry(provider, _credentials(provider, keys), azure.prefix, azure.models, azure.excluded_models)
+    for ollama in config.ollama:
+        if ollama.disabled:
+            continue
+        provider = Provider(ollama.name, "openai", ollama.base_url + "/v1", ollama.headers,
+                            _fingerprint("ollama", ollama.name, ollama.base_url))
+        models = ollama.models
+        if models is None:
+            models = tuple(ModelEntry(name=name) for name in discovered.get(ollama.name, ()))
+        yield _Entry(provider, _credentials(provider, []), ollama.prefix, models, ollama.excluded_models,
+                     passthrough=ollama.models is None)
     for block, dialect in NATIVE_BLOCKS.items():
         for index, item in enumerate(getattr(config, block.replace("-", "_"))):
             base_url = item.base_url or DEFAULT_BASE_URLS[dialect]
@@ -138,16 +161,22 @@ def _entries(config: GatewayConfig) -> Iterable[_Entry]:
             yield _Entry(provider, (credential,), item.prefix, item.models, item.excluded_models)
 
 
-def build_catalog(config: GatewayConfig) -> Catalog:
+def upstream_name(model: ModelEntry) -> str:
+    """What the upstream is asked for: an Azure deployment, else the model's name."""
+    return getattr(model, "deployment", None) or model.name
+
+
+def build_catalog(config: GatewayConfig, discovered: Mapping[str, tuple[str, ...]] | None = None) -> Catalog:
+    """`discovered` holds model names found at run time, by entry name (Ollama's /api/tags)."""
     targets: dict[str, list[Target]] = {}
     owners: dict[str, str] = {}
     passthrough: dict[str, list[_Entry]] = {}
     providers: list[Provider] = []
-    for entry in _entries(config):
+    for entry in _entries(config, discovered or {}):
         providers.append(entry.provider)
+        if entry.prefix and (entry.models is None or entry.passthrough):
+            passthrough.setdefault(entry.prefix, []).append(entry)
         if entry.models is None:
-            if entry.prefix:
-                passthrough.setdefault(entry.prefix, []).append(entry)
             continue
         for model in entry.models:
             if _excluded(model.name, entry.excluded):
@@ -156,7 +185,7 @@ def build_catalog(config: GatewayConfig) -> Catalog:
                 pool = targets.setdefault(client_id, [])
                 owners.setdefault(client_id, entry.provider.name)
                 for credential in entry.credentials:
-                    target = Target(credential, model.name)
+                    target = Target(credential, upstream_name(model))
                     if target not in pool:
                         pool.append(target)
     pools = {cid: Pool(cid, tuple(ts), owners[cid]) for cid, ts in targets.items()}

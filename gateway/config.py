@@ -7,16 +7,20 @@ either. Secrets are `SecretStr`, so a repr or a validation error cannot print th
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 __all__ = [
     "ApiKeyEntry",
+    "AzureModelEntry",
+    "AzureOpenAIEntry",
     "ClientKey",
     "CooldownConfig",
     "GatewayConfig",
     "ModelEntry",
+    "OllamaEntry",
     "OpenAICompatEntry",
     "ProviderKeyEntry",
     "RemoteManagement",
@@ -62,6 +66,12 @@ class ModelEntry(Frozen):
 
     name: str = Field(min_length=1)
     alias: str | None = Field(default=None, min_length=1)
+
+
+class AzureModelEntry(ModelEntry):
+    """`deployment` is the Azure deployment serving `name` (defaults to `name`)."""
+
+    deployment: str | None = Field(default=None, min_length=1)
 
 
 class ClientKey(Frozen):
@@ -114,6 +124,47 @@ class ProviderKeyEntry(Frozen):
     _p = field_validator("prefix")(_prefix)
 
 
+class AzureOpenAIEntry(Frozen):
+    """An Azure OpenAI resource: deployment URLs, `api-key` header, a pinned api-version."""
+
+    name: str = Field(min_length=1)
+    prefix: str | None = None
+    base_url: str
+    api_version: str = "2024-10-21"
+    headers: tuple[tuple[str, str], ...] = ()
+    api_key_entries: tuple[ApiKeyEntry, ...] = Field(min_length=1)
+    models: tuple[AzureModelEntry, ...] = Field(min_length=1)
+    excluded_models: tuple[str, ...] = ()
+    disabled: bool = False
+
+    _h = field_validator("headers", mode="before")(_headers)
+    _b = field_validator("base_url")(_base_url)
+    _p = field_validator("prefix")(_prefix)
+
+    @field_validator("api_version", mode="before")
+    @classmethod
+    def _date_as_text(cls, value: Any) -> Any:
+        # YAML reads an unquoted 2024-10-21 as a date; Azure wants the text.
+        return value.isoformat() if isinstance(value, date) else value
+
+
+class OllamaEntry(Frozen):
+    """A local Ollama server; without `models`, its models are read from /api/tags."""
+
+    name: str = Field(default="ollama", min_length=1)
+    prefix: str | None = None
+    base_url: str = "http://127.0.0.1:11434"
+    headers: tuple[tuple[str, str], ...] = ()
+    models: tuple[ModelEntry, ...] | None = None
+    excluded_models: tuple[str, ...] = ()
+    refresh_seconds: float = Field(default=60.0, gt=0)
+    disabled: bool = False
+
+    _h = field_validator("headers", mode="before")(_headers)
+    _b = field_validator("base_url")(_base_url)
+    _p = field_validator("prefix")(_prefix)
+
+
 class RoutingConfig(Frozen):
     strategy: Literal["round-robin", "fill-first"] = "round-robin"
 
@@ -160,6 +211,8 @@ class GatewayConfig(Frozen):
     claude_api_key: tuple[ProviderKeyEntry, ...] = ()
     gemini_api_key: tuple[ProviderKeyEntry, ...] = ()
     codex_api_key: tuple[ProviderKeyEntry, ...] = ()
+    azure_openai: tuple[AzureOpenAIEntry, ...] = ()
+    ollama: tuple[OllamaEntry, ...] = ()
 
     @field_validator("api_keys", mode="before")
     @classmethod
@@ -177,8 +230,11 @@ class GatewayConfig(Frozen):
     @model_validator(mode="after")
     def _unique_names(self) -> GatewayConfig:
         seen: set[str] = set()
-        for entry in self.openai_compatibility:
-            if entry.name in seen:
-                raise ValueError(f"openai-compatibility: two entries are named {entry.name!r}; names must be unique")
-            seen.add(entry.name)
+        for block, entries in (("openai-compatibility", self.openai_compatibility),
+                               ("azure-openai", self.azure_openai), ("ollama", self.ollama)):
+            for entry in entries:
+                if entry.name in seen:
+                    raise ValueError(f"{block}: two entries are named {entry.name!r}; names must be unique "
+                                     "across openai-compatibility, azure-openai and ollama")
+                seen.add(entry.name)
         return self

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, Protocol
+from urllib.parse import quote
 
 import orjson
 
@@ -97,6 +98,19 @@ class OpenAICompatible:
 
     def stream(self, *, model: str, keep_usage: bool) -> ClientStream:
         return passthrough.PassthroughStream(model=model, keep_usage=keep_usage)
+
+
+class AzureOpenAI(OpenAICompatible):
+    """Azure OpenAI: the OpenAI body, addressed to a deployment with a pinned api-version."""
+
+    name = "azure"
+
+    def prepare(self, endpoint: str, body: Mapping[str, Any], target: Target, *, stream: bool) -> Outgoing:
+        payload = passthrough.build_request(body, upstream_model=target.upstream_model, stream=stream)
+        provider = target.credential.provider
+        url = (f"{provider.base_url}/openai/deployments/{quote(target.upstream_model, safe='')}"
+               f"{self.paths[endpoint]}?api-version={quote(provider.api_version or '', safe='')}")
+        return Outgoing(url, _headers(target, {"api-key": target.credential.api_key}, stream), orjson.dumps(payload))
 
 
 class HubStream:
@@ -192,7 +206,7 @@ class Gemini(Translated):
 
 
 def _registry() -> dict[str, Dialect]:
-    dialects: list[Dialect] = [OpenAICompatible(), Anthropic(), Gemini()]
+    dialects: list[Dialect] = [OpenAICompatible(), AzureOpenAI(), Anthropic(), Gemini()]
     try:
         from translators import responses
     except ImportError:

@@ -25,6 +25,11 @@ class Received:
     key: str | None
     body: Any
     headers: dict[str, str]
+    query: str = ""
+
+    @property
+    def url(self) -> str:
+        return self.path + ("?" + self.query if self.query else "")
 
 
 Behaviour = Callable[[Received, Any, Any], Awaitable[None]]
@@ -145,6 +150,7 @@ class MockUpstream:
     behaviours: dict[str, Behaviour] = field(default_factory=dict)
     requests: list[Received] = field(default_factory=list)
     port: int = 0
+    tags: list[str] | None = None  # Ollama's /api/tags answer; None answers 404
 
     @property
     def base_url(self) -> str:
@@ -158,6 +164,7 @@ class MockUpstream:
         self.behaviours.clear()
         self.requests.clear()
         self.default = answer()
+        self.tags = None
 
     def keys_seen(self) -> list[str | None]:
         return [r.key for r in self.requests]
@@ -173,13 +180,19 @@ class MockUpstream:
                 break
         headers = {k.decode(): v.decode() for k, v in scope["headers"]}
         auth = headers.get("authorization", "")
-        key = auth[7:] if auth.startswith("Bearer ") else headers.get("x-api-key") or headers.get("x-goog-api-key")
+        key = auth[7:] if auth.startswith("Bearer ") else (
+            headers.get("x-api-key") or headers.get("x-goog-api-key") or headers.get("api-key"))
         try:
             body = json.loads(raw) if raw else None
         except ValueError:
             body = raw
-        path = scope["path"] + ("?" + scope["query_string"].decode() if scope.get("query_string") else "")
-        request = Received(path, key, body, headers)
+        request = Received(scope["path"], key, body, headers, scope.get("query_string", b"").decode())
+        if request.path == "/api/tags":
+            if self.tags is None:
+                await _send_json(send, 404, {"error": "not found"})
+            else:
+                await _send_json(send, 200, {"models": [{"name": t, "model": t} for t in self.tags]})
+            return
         self.requests.append(request)
         behaviour = self.behaviours.get(key or "", self.default)
         await behaviour(request, receive, send)

@@ -152,7 +152,7 @@ def test_gemini_plain_chat_is_translated_both_ways(gateway, upstream_b):
 def test_gemini_streamed_chat_and_tool_call(gateway, upstream_b):
     chunks = list(gateway.client().chat.completions.create(model="gemini/flash", messages=MESSAGES, stream=True))
     assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == "Hello from Gemini"
-    assert upstream_b.requests[0].path == "/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse"
+    assert upstream_b.requests[0].url == "/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse"
 
     upstream_b.default = mocks.gemini_tool_stream()
     arguments, finish = "", None

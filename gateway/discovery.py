@@ -1,0 +1,83 @@
+"""Ollama model discovery: `ollama` entries without a `models` list learn them from /api/tags.
+
+A background task asks each such entry at start-up and then every `refresh-seconds`; when the
+set of names changes, the gateway swaps in a runtime whose catalog lists them. An Ollama that
+is down never stops the gateway: a warning is logged once per outage, its prefix still passes
+requests through, and the next probe tries again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING
+
+import httpx
+
+if TYPE_CHECKING:
+    from gateway.app import Gateway
+
+__all__ = ["OllamaDiscovery", "parse_tags"]
+
+log = logging.getLogger("gateway.discovery")
+PROBE_TIMEOUT_SECONDS = 5.0
+
+
+def parse_tags(document: object) -> tuple[str, ...]:
+    """Model names from Ollama's GET /api/tags answer {"models": [{"name": "llama3.2:latest"}, ...]}."""
+    models = document.get("models") if isinstance(document, dict) else None
+    if not isinstance(models, list):
+        raise ValueError("the answer has no 'models' list")
+    names = [m.get("name") or m.get("model") for m in models if isinstance(m, dict)]
+    return tuple(sorted({n for n in names if isinstance(n, str) and n}))
+
+
+class OllamaDiscovery:
+    def __init__(self, gateway: Gateway) -> None:
+        self._gateway = gateway
+        self._task: asyncio.Task[None] | None = None
+        self._down: set[str] = set()
+
+    def start(self) -> None:
+        if any(entry.models is None and not entry.disabled for entry in self._gateway.runtime.config.ollama):
+            self._task = asyncio.ensure_future(self._run())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+            self._task = None
+
+    async def _run(self) -> None:
+        async with httpx.AsyncClient(timeout=PROBE_TIMEOUT_SECONDS, trust_env=False) as client:
+            while True:
+                entries = [e for e in self._gateway.runtime.config.ollama if e.models is None and not e.disabled]
+                if not entries:
+                    return
+                found = dict(self._gateway.runtime.discovered)
+                for entry in entries:
+                    names = await self._probe(client, entry.name, entry.base_url)
+                    if names is not None:
+                        found[entry.name] = names
+                if found != self._gateway.runtime.discovered:
+                    self._gateway.use_discovered(found)
+                await asyncio.sleep(min(e.refresh_seconds for e in entries))
+
+    async def _probe(self, client: httpx.AsyncClient, name: str, base_url: str) -> tuple[str, ...] | None:
+        try:
+            response = await client.get(base_url + "/api/tags")
+            response.raise_for_status()
+            names = parse_tags(response.json())
+        except (httpx.HTTPError, ValueError) as exc:
+            if name not in self._down:
+                self._down.add(name)
+                log.warning("ollama entry %r at %s cannot list its models (%s); /v1/models omits them until "
+                            "it answers", name, base_url, type(exc).__name__)
+            return None
+        if name in self._down or names != self._gateway.runtime.discovered.get(name):
+            log.info("ollama entry %r serves %d model(s): %s", name, len(names), ", ".join(names))
+        self._down.discard(name)
+        return names
