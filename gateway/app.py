@@ -23,6 +23,7 @@ from gateway.catalog import Catalog, build_catalog
 from gateway.config import GatewayConfig
 from gateway.credentials import Cooldowns
 from gateway.discovery import OllamaDiscovery
+from gateway.health import Health
 from gateway.errors import ClientError, GatewayError
 from gateway.proxy import Answer, Proxy
 from gateway.router import Router
@@ -49,8 +50,12 @@ class Runtime:
         self.catalog: Catalog = build_catalog(config, self.discovered)
         self.keys = ClientKeys(config)
         self.created = created
-        self.models_body = orjson.dumps({"object": "list", "data": [
-            self.model_object(pool.id, pool.owned_by) for pool in self.catalog.pools.values()]})
+        self.models_body = orjson.dumps({"object": "list", "data": self.model_objects()})
+
+    def model_objects(self) -> list[dict[str, Any]]:
+        objects = [self.model_object(pool.id, pool.owned_by) for pool in self.catalog.pools.values()]
+        objects += [self.model_object(name, "chain") for name in self.catalog.chains]
+        return objects
 
     def model_object(self, model_id: str, owned_by: str) -> dict[str, Any]:
         return {"id": model_id, "object": "model", "created": self.created, "owned_by": owned_by}
@@ -61,8 +66,9 @@ class Gateway:
         self.clock = clock
         self.runtime = Runtime(config, created=int(clock()))
         self.cooldowns = Cooldowns(config.cooldown)
-        self.router = Router(config.routing.strategy, self.cooldowns)
-        self.upstreams = Upstreams(config.timeouts)
+        self.health = Health(config.circuit_breaker, degraded_ms=config.health_check.degraded_threshold_ms)
+        self.router = Router(config.routing.strategy, self.cooldowns, self.health)
+        self.upstreams = Upstreams()
         self.proxy = Proxy(router=self.router, upstreams=self.upstreams, clock=clock)
         self.discovery = OllamaDiscovery(self)
         self.ready = True
@@ -114,12 +120,12 @@ class Gateway:
             raise ClientError(400, "'stream' must be true or false.", param="stream")
         if endpoint == "embeddings":
             stream = False
-        pool = runtime.catalog.resolve(body["model"])
+        route = runtime.catalog.route(body["model"])
         retries = runtime.config.request_retry
 
         async def work() -> None:
             try:
-                answer = await self.proxy.forward(endpoint, body, pool, stream=stream, retries=retries)
+                answer = await self.proxy.forward(endpoint, body, route, stream=stream, retries=retries)
             except GatewayError as error:
                 await send_error(send, error)
                 return
@@ -136,19 +142,43 @@ class Gateway:
     async def _models(self, runtime: Runtime, scope: Scope, send: Send) -> None:
         path: str = scope["path"]
         if path == "/v1/models" or path == "/v1/models/":
-            await send_json(send, 200, runtime.models_body)
+            if b"health=" in scope.get("query_string", b""):
+                await send_json(send, 200, orjson.dumps({"object": "list", "data": self._health(runtime)}))
+            else:
+                await send_json(send, 200, runtime.models_body)
             return
         # Ids may contain "/": take the raw path so an escaped slash is kept too.
         raw_path = scope.get("raw_path") or path.encode()
         model_id = unquote(raw_path.decode("latin-1").split("?", 1)[0][len("/v1/models/"):])
         pool = runtime.catalog.pools.get(model_id)
-        owner = pool.owned_by if pool else None
+        owner = pool.owned_by if pool else ("chain" if model_id in runtime.catalog.chains else None)
         if owner is None:
             prefix, sep, rest = model_id.partition("/")
             owner = runtime.catalog.passthrough_owner(prefix) if sep and rest else None
         if owner is None:
             raise runtime.catalog.not_found(model_id)
         await send_json(send, 200, orjson.dumps(runtime.model_object(model_id, owner)))
+
+    def _health(self, runtime: Runtime) -> list[dict[str, Any]]:
+        """The models list with each target's state: healthy / degraded / down / cooling."""
+        now = self.clock()
+        objects = runtime.model_objects()
+        for item in objects:
+            pool = runtime.catalog.pools.get(item["id"])
+            item["health"] = [self._target_health(t, now) for t in pool.targets] if pool else []
+        return objects
+
+    def _target_health(self, target: Any, now: float) -> dict[str, Any]:
+        credential, model = target.credential.id, target.upstream_model
+        cooling = self.cooldowns.blocked_until(credential, model, now)
+        latency = self.health.latency(credential, model)
+        return {
+            "provider": target.credential.provider.name, "credential": credential, "upstream_model": model,
+            "priority": target.priority, "state": self.health.status(credential, model, now),
+            "cooling_for_seconds": round(cooling - now, 1) if cooling else 0,
+            "latency_ms": round(latency * 1000, 1) if latency is not None else None,
+            "consecutive_failures": self.health.failures(credential, model),
+        }
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:

@@ -2,8 +2,9 @@
 
 A client id is `prefix/name`, `prefix/alias`, or (unless `force-model-prefix`, or for entries
 without a prefix) the bare `name`/`alias`. Every (credential, upstream model) that serves an id
-joins that id's pool. An `openai-compatibility` entry without `models` passes any
-`prefix/<anything>` through with `<anything>` as the upstream model.
+joins that id's pool. An entry without `models` passes any `prefix/<anything>` through with
+`<anything>` as the upstream model. A chain name, or an id with `fallbacks`, resolves to a
+route: its own pool first, then the pools it falls back to, in order.
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from gateway.config import GatewayConfig, ModelEntry
+from gateway.config import GatewayConfig, ModelEntry, TimeoutConfig
 from gateway.errors import ClientError
 
-__all__ = ["Catalog", "Credential", "Pool", "Provider", "Target", "build_catalog"]
+__all__ = ["Catalog", "Credential", "Pool", "Provider", "Route", "Target", "build_catalog", "route_problems"]
 
 DEFAULT_BASE_URLS = {
     "anthropic": "https://api.anthropic.com",
@@ -35,13 +36,14 @@ def _fingerprint(*parts: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Provider:
-    """One config entry: where to send, in which dialect, with which extra headers."""
+    """One config entry: where to send, in which dialect, with which headers and timeouts."""
 
     name: str
     dialect: str
     base_url: str
     headers: tuple[tuple[str, str], ...]
     id: str
+    timeouts: TimeoutConfig
     api_version: str | None = None
 
 
@@ -50,12 +52,14 @@ class Credential:
     provider: Provider
     api_key: str = field(repr=False)
     id: str = ""
+    priority: int = 0
 
 
 @dataclass(frozen=True, slots=True)
 class Target:
     credential: Credential
     upstream_model: str
+    priority: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +67,15 @@ class Pool:
     id: str
     targets: tuple[Target, ...]
     owned_by: str
+    fallbacks: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """What serves one client id: pools tried in order; `id` is what the client sees."""
+
+    id: str
+    pools: tuple[Pool, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,36 +90,62 @@ class _Entry:
 
 
 class Catalog:
-    """Immutable lookup from client model ids to pools."""
+    """Immutable lookup from client model ids to pools and routes."""
 
     def __init__(self, pools: dict[str, Pool], passthrough: dict[str, tuple[_Entry, ...]],
-                 providers: tuple[Provider, ...]):
-        self._pools = pools
+                 providers: tuple[Provider, ...], chains: dict[str, tuple[str, ...]]):
+        self.pools = pools
         self._passthrough = passthrough
         self.providers = providers
-
-    @property
-    def pools(self) -> dict[str, Pool]:
-        return self._pools
+        self.chains = chains
+        self._routes: dict[str, Route] = {}
 
     def resolve(self, model: str) -> Pool:
-        pool = self._pools.get(model)
+        pool = self.pools.get(model)
         if pool is not None:
             return pool
         prefix, sep, rest = model.partition("/")
         entries = self._passthrough.get(prefix, ()) if sep and rest else ()
-        targets = tuple(Target(credential, rest) for entry in entries if not _excluded(rest, entry.excluded)
-                        for credential in entry.credentials)
+        targets = tuple(Target(credential, rest, credential.priority) for entry in entries
+                        if not _excluded(rest, entry.excluded) for credential in entry.credentials)
         if targets:
             return Pool(model, targets, targets[0].credential.provider.name)
         raise self.not_found(model)
+
+    def route(self, model: str) -> Route:
+        """The pools serving `model`: a chain's members, or a pool and its fallbacks."""
+        route = self._routes.get(model)
+        if route is not None:
+            return route
+        if model not in self.chains:
+            pool = self.resolve(model)
+            if not pool.fallbacks:
+                return Route(model, (pool,))
+        pools: list[Pool] = []
+        self._expand(model, pools, set(), ())
+        route = self._routes[model] = Route(model, tuple(pools))
+        return route
+
+    def _expand(self, model: str, pools: list[Pool], seen: set[str], path: tuple[str, ...]) -> None:
+        if model in path:
+            raise ClientError(500, f"routing loop: {' -> '.join(path + (model,))}", code="routing_loop")
+        if model in self.chains:
+            for member in self.chains[model]:
+                self._expand(member, pools, seen, path + (model,))
+            return
+        pool = self.resolve(model)
+        if pool.id not in seen:
+            seen.add(pool.id)
+            pools.append(pool)
+        for fallback in pool.fallbacks:
+            self._expand(fallback, pools, seen, path + (model,))
 
     def passthrough_owner(self, prefix: str) -> str | None:
         entries = self._passthrough.get(prefix)
         return entries[0].provider.name if entries else None
 
     def not_found(self, model: str) -> ClientError:
-        known = list(self._pools) + [f"{prefix}/<model>" for prefix in self._passthrough]
+        known = list(self.pools) + list(self.chains) + [f"{p}/<model>" for p in self._passthrough]
         close = difflib.get_close_matches(model, known, n=3, cutoff=0.4)
         if close:
             hint = "closest ids: " + ", ".join(close)
@@ -122,30 +161,33 @@ def _excluded(model: str, patterns: tuple[str, ...]) -> bool:
     return any(fnmatch.fnmatchcase(model, pattern) for pattern in patterns)
 
 
-def _credentials(provider: Provider, keys: list[str]) -> tuple[Credential, ...]:
-    return tuple(Credential(provider, key, _fingerprint(provider.id, key)) for key in keys or [""])
+def _credentials(provider: Provider, keys: list[tuple[str, int]]) -> tuple[Credential, ...]:
+    return tuple(Credential(provider, key, _fingerprint(provider.id, key), priority)
+                 for key, priority in keys or [("", 0)])
 
 
 def _entries(config: GatewayConfig, discovered: Mapping[str, tuple[str, ...]]) -> Iterable[_Entry]:
+    base = config.timeouts
     for entry in config.openai_compatibility:
         if entry.disabled:
             continue
         provider = Provider(entry.name, "openai", entry.base_url, entry.headers,
-                            _fingerprint("openai", entry.name, entry.base_url))
-        keys = [k.api_key.get_secret_value() for k in entry.api_key_entries]
+                            _fingerprint("openai", entry.name, entry.base_url), base.merged(entry.timeouts))
+        keys = [(k.api_key.get_secret_value(), k.priority) for k in entry.api_key_entries]
         yield _Entry(provider, _credentials(provider, keys), entry.prefix, entry.models, entry.excluded_models)
     for azure in config.azure_openai:
         if azure.disabled:
             continue
         provider = Provider(azure.name, "azure", azure.base_url, azure.headers,
-                            _fingerprint("azure", azure.name, azure.base_url), api_version=azure.api_version)
-        keys = [k.api_key.get_secret_value() for k in azure.api_key_entries]
+                            _fingerprint("azure", azure.name, azure.base_url), base.merged(azure.timeouts),
+                            api_version=azure.api_version)
+        keys = [(k.api_key.get_secret_value(), k.priority) for k in azure.api_key_entries]
         yield _Entry(provider, _credentials(provider, keys), azure.prefix, azure.models, azure.excluded_models)
     for ollama in config.ollama:
         if ollama.disabled:
             continue
         provider = Provider(ollama.name, "openai", ollama.base_url + "/v1", ollama.headers,
-                            _fingerprint("ollama", ollama.name, ollama.base_url))
+                            _fingerprint("ollama", ollama.name, ollama.base_url), base.merged(ollama.timeouts))
         models = ollama.models
         if models is None:
             models = tuple(ModelEntry(name=name) for name in discovered.get(ollama.name, ()))
@@ -156,9 +198,9 @@ def _entries(config: GatewayConfig, discovered: Mapping[str, tuple[str, ...]]) -
             base_url = item.base_url or DEFAULT_BASE_URLS[dialect]
             key = item.api_key.get_secret_value()
             provider = Provider(f"{block}[{index}]", dialect, base_url, item.headers,
-                                _fingerprint(dialect, base_url, key))
-            credential = Credential(provider, key, _fingerprint(provider.id, key))
-            yield _Entry(provider, (credential,), item.prefix, item.models, item.excluded_models)
+                                _fingerprint(dialect, base_url, key), base.merged(item.timeouts))
+            yield _Entry(provider, _credentials(provider, [(key, item.priority)]), item.prefix, item.models,
+                         item.excluded_models)
 
 
 def upstream_name(model: ModelEntry) -> str:
@@ -170,26 +212,58 @@ def build_catalog(config: GatewayConfig, discovered: Mapping[str, tuple[str, ...
     """`discovered` holds model names found at run time, by entry name (Ollama's /api/tags)."""
     targets: dict[str, list[Target]] = {}
     owners: dict[str, str] = {}
+    fallbacks: dict[str, list[str]] = {}
     passthrough: dict[str, list[_Entry]] = {}
     providers: list[Provider] = []
     for entry in _entries(config, discovered or {}):
         providers.append(entry.provider)
         if entry.prefix and (entry.models is None or entry.passthrough):
             passthrough.setdefault(entry.prefix, []).append(entry)
-        if entry.models is None:
-            continue
-        for model in entry.models:
+        for model in entry.models or ():
             if _excluded(model.name, entry.excluded):
                 continue
             for client_id in _client_ids(model, entry.prefix, config.force_model_prefix):
                 pool = targets.setdefault(client_id, [])
                 owners.setdefault(client_id, entry.provider.name)
+                chain = fallbacks.setdefault(client_id, [])
+                chain.extend(f for f in model.fallbacks if f not in chain)
                 for credential in entry.credentials:
-                    target = Target(credential, upstream_name(model))
+                    target = Target(credential, upstream_name(model), model.priority + credential.priority)
                     if target not in pool:
                         pool.append(target)
-    pools = {cid: Pool(cid, tuple(ts), owners[cid]) for cid, ts in targets.items()}
-    return Catalog(pools, {p: tuple(es) for p, es in passthrough.items()}, tuple(providers))
+    pools = {cid: Pool(cid, tuple(ts), owners[cid], tuple(fallbacks[cid])) for cid, ts in targets.items()}
+    chains = {chain.name: chain.models for chain in config.chains}
+    return Catalog(pools, {p: tuple(es) for p, es in passthrough.items()}, tuple(providers), chains)
+
+
+def route_problems(catalog: Catalog) -> list[tuple[tuple[str | int, ...] | str, str]]:
+    """Chains and fallbacks that name unknown ids, shadow a model, or loop: (key path, message)."""
+    problems: list[tuple[tuple[str | int, ...] | str, str]] = []
+    for index, (name, members) in enumerate(catalog.chains.items()):
+        if name in catalog.pools:
+            problems.append((("chains", index, "name"), f"{name!r} is already a model id; give the chain its own name"))
+        for position, member in enumerate(members):
+            if member not in catalog.chains and not _resolves(catalog, member):
+                problems.append((("chains", index, "models", position), f"unknown model id {member!r}"))
+    for pool in catalog.pools.values():
+        for fallback in pool.fallbacks:
+            if fallback not in catalog.chains and not _resolves(catalog, fallback):
+                problems.append((f"fallbacks of {pool.id!r}", f"unknown model id {fallback!r}"))
+    for name in dict.fromkeys(list(catalog.chains) + [p.id for p in catalog.pools.values() if p.fallbacks]):
+        try:
+            catalog.route(name)
+        except ClientError as error:
+            if error.code == "routing_loop":
+                problems.append((f"chain or fallbacks of {name!r}", f"{error.message}; routes must not loop"))
+    return problems
+
+
+def _resolves(catalog: Catalog, model: str) -> bool:
+    try:
+        catalog.resolve(model)
+    except ClientError:
+        return False
+    return True
 
 
 def _client_ids(model: ModelEntry, prefix: str | None, force_prefix: bool) -> list[str]:

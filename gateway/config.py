@@ -7,71 +7,43 @@ either. Secrets are `SecretStr`, so a repr or a validation error cannot print th
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
+
+from gateway.config_entries import (
+    ApiKeyEntry,
+    AzureModelEntry,
+    AzureOpenAIEntry,
+    Frozen,
+    ModelEntry,
+    OllamaEntry,
+    OpenAICompatEntry,
+    ProviderKeyEntry,
+    TimeoutOverride,
+)
 
 __all__ = [
     "ApiKeyEntry",
     "AzureModelEntry",
     "AzureOpenAIEntry",
+    "ChainConfig",
+    "CircuitBreakerConfig",
     "ClientKey",
     "CooldownConfig",
     "GatewayConfig",
+    "HealthCheckConfig",
     "ModelEntry",
     "OllamaEntry",
     "OpenAICompatEntry",
     "ProviderKeyEntry",
+    "ReloadConfig",
     "RemoteManagement",
+    "ShutdownConfig",
     "RoutingConfig",
     "TimeoutConfig",
+    "TimeoutOverride",
 ]
-
-
-def _kebab(name: str) -> str:
-    return name.replace("_", "-")
-
-
-class Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", alias_generator=_kebab, populate_by_name=True)
-
-
-def _headers(value: Any) -> Any:
-    """Headers are written as a mapping but stored as a tuple of pairs (immutable)."""
-    if isinstance(value, dict):
-        return tuple((str(k), str(v)) for k, v in value.items())
-    return value
-
-
-def _base_url(value: str | None) -> str | None:
-    if value is None:
-        return None
-    if not value.startswith(("http://", "https://")):
-        raise ValueError("must start with http:// or https://")
-    return value.rstrip("/")
-
-
-def _prefix(value: str | None) -> str | None:
-    if value is None or value == "":
-        return None
-    value = value.strip("/")
-    if not value or "/" in value:
-        raise ValueError("must be one path segment without '/', like 'prod'")
-    return value
-
-
-class ModelEntry(Frozen):
-    """`name` is what the upstream receives; `alias` is an extra id clients may use."""
-
-    name: str = Field(min_length=1)
-    alias: str | None = Field(default=None, min_length=1)
-
-
-class AzureModelEntry(ModelEntry):
-    """`deployment` is the Azure deployment serving `name` (defaults to `name`)."""
-
-    deployment: str | None = Field(default=None, min_length=1)
 
 
 class ClientKey(Frozen):
@@ -88,85 +60,9 @@ class ClientKey(Frozen):
         return value
 
 
-class ApiKeyEntry(Frozen):
-    api_key: SecretStr
-
-
-class OpenAICompatEntry(Frozen):
-    """An OpenAI-compatible upstream (OpenAI, OpenRouter, Groq, vLLM, Ollama's /v1, ...)."""
-
-    name: str = Field(min_length=1)
-    prefix: str | None = None
-    base_url: str
-    headers: tuple[tuple[str, str], ...] = ()
-    api_key_entries: tuple[ApiKeyEntry, ...] = ()
-    models: tuple[ModelEntry, ...] | None = None
-    excluded_models: tuple[str, ...] = ()
-    disabled: bool = False
-
-    _h = field_validator("headers", mode="before")(_headers)
-    _b = field_validator("base_url")(_base_url)
-    _p = field_validator("prefix")(_prefix)
-
-
-class ProviderKeyEntry(Frozen):
-    """One key of a native-dialect provider (`claude-api-key`, `gemini-api-key`, `codex-api-key`)."""
-
-    api_key: SecretStr
-    prefix: str | None = None
-    base_url: str | None = None
-    headers: tuple[tuple[str, str], ...] = ()
-    models: tuple[ModelEntry, ...] | None = None
-    excluded_models: tuple[str, ...] = ()
-
-    _h = field_validator("headers", mode="before")(_headers)
-    _b = field_validator("base_url")(_base_url)
-    _p = field_validator("prefix")(_prefix)
-
-
-class AzureOpenAIEntry(Frozen):
-    """An Azure OpenAI resource: deployment URLs, `api-key` header, a pinned api-version."""
-
-    name: str = Field(min_length=1)
-    prefix: str | None = None
-    base_url: str
-    api_version: str = "2024-10-21"
-    headers: tuple[tuple[str, str], ...] = ()
-    api_key_entries: tuple[ApiKeyEntry, ...] = Field(min_length=1)
-    models: tuple[AzureModelEntry, ...] = Field(min_length=1)
-    excluded_models: tuple[str, ...] = ()
-    disabled: bool = False
-
-    _h = field_validator("headers", mode="before")(_headers)
-    _b = field_validator("base_url")(_base_url)
-    _p = field_validator("prefix")(_prefix)
-
-    @field_validator("api_version", mode="before")
-    @classmethod
-    def _date_as_text(cls, value: Any) -> Any:
-        # YAML reads an unquoted 2024-10-21 as a date; Azure wants the text.
-        return value.isoformat() if isinstance(value, date) else value
-
-
-class OllamaEntry(Frozen):
-    """A local Ollama server; without `models`, its models are read from /api/tags."""
-
-    name: str = Field(default="ollama", min_length=1)
-    prefix: str | None = None
-    base_url: str = "http://127.0.0.1:11434"
-    headers: tuple[tuple[str, str], ...] = ()
-    models: tuple[ModelEntry, ...] | None = None
-    excluded_models: tuple[str, ...] = ()
-    refresh_seconds: float = Field(default=60.0, gt=0)
-    disabled: bool = False
-
-    _h = field_validator("headers", mode="before")(_headers)
-    _b = field_validator("base_url")(_base_url)
-    _p = field_validator("prefix")(_prefix)
-
-
 class RoutingConfig(Frozen):
-    strategy: Literal["round-robin", "fill-first"] = "round-robin"
+    # least-latency: the target with the lowest moving average time to first byte first.
+    strategy: Literal["round-robin", "fill-first", "least-latency"] = "round-robin"
 
 
 class CooldownConfig(Frozen):
@@ -182,9 +78,56 @@ class CooldownConfig(Frozen):
 
 
 class TimeoutConfig(Frozen):
+    """Upstream timeouts in seconds; each entry may override any of them under `timeouts:`."""
+
     connect_seconds: float = Field(default=10.0, gt=0)
-    # Longest silence while waiting for response headers or between two stream chunks.
-    read_seconds: float = Field(default=300.0, gt=0)
+    # From sending the request to the response headers and, for streams, the first event.
+    first_byte_seconds: float = Field(default=120.0, gt=0)
+    # Longest silence between two chunks of an answer.
+    idle_seconds: float = Field(default=120.0, gt=0)
+    # The whole exchange, stream included.
+    total_seconds: float = Field(default=900.0, gt=0)
+
+    def merged(self, override: TimeoutOverride) -> TimeoutConfig:
+        changes = {k: v for k, v in override.model_dump().items() if v is not None}
+        return self.model_copy(update=changes) if changes else self
+
+
+class CircuitBreakerConfig(Frozen):
+    """After `failure-threshold` consecutive failures a target is skipped for `cool-off-seconds`,
+    then one trial request decides whether it closes again."""
+
+    failure_threshold: int = Field(default=5, ge=1)
+    cool_off_seconds: float = Field(default=30.0, gt=0)
+
+
+class HealthCheckConfig(Frozen):
+    """Optional active probes of every target (a cheap model-list request)."""
+
+    enabled: bool = False
+    interval_seconds: float = Field(default=30.0, gt=0)
+    timeout_seconds: float = Field(default=5.0, gt=0)
+    # Slower than this (probe or real time to first byte, moving average): Degraded.
+    degraded_threshold_ms: float = Field(default=5000.0, gt=0)
+
+
+class ChainConfig(Frozen):
+    """A model id clients may ask for, served by the first of `models` whose pool can."""
+
+    name: str = Field(min_length=1)
+    models: tuple[str, ...] = Field(min_length=1)
+
+
+class ReloadConfig(Frozen):
+    watch: bool = True
+    interval_seconds: float = Field(default=1.0, gt=0)
+
+
+class ShutdownConfig(Frozen):
+    # On SIGTERM keep serving (with /readyz answering 503) this long so load balancers notice.
+    delay_seconds: float = Field(default=0.0, ge=0)
+    # Then stop accepting and give in-flight requests and streams this long to finish.
+    drain_timeout_seconds: float = Field(default=30.0, gt=0)
 
 
 class RemoteManagement(Frozen):
@@ -206,6 +149,11 @@ class GatewayConfig(Frozen):
     routing: RoutingConfig = RoutingConfig()
     cooldown: CooldownConfig = CooldownConfig()
     timeouts: TimeoutConfig = TimeoutConfig()
+    circuit_breaker: CircuitBreakerConfig = CircuitBreakerConfig()
+    health_check: HealthCheckConfig = HealthCheckConfig()
+    reload: ReloadConfig = ReloadConfig()
+    shutdown: ShutdownConfig = ShutdownConfig()
+    chains: tuple[ChainConfig, ...] = ()
     remote_management: RemoteManagement = RemoteManagement()
     openai_compatibility: tuple[OpenAICompatEntry, ...] = ()
     claude_api_key: tuple[ProviderKeyEntry, ...] = ()

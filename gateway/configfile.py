@@ -74,9 +74,23 @@ def parse_config(text: str, environ: Mapping[str, str], *, source: str = "config
         config = GatewayConfig.model_validate(data)
     except ValidationError as exc:
         problems.extend(_problem(error, lines) for error in exc.errors())
+    if not problems:
+        problems.extend(_route_problems(config, lines))
     if problems:
         raise ConfigError(source, problems)
     return config, warnings
+
+
+def _route_problems(config: GatewayConfig, lines: dict[KeyPath, int]) -> list[Problem]:
+    from gateway.catalog import build_catalog, route_problems
+
+    found = []
+    for path, message in route_problems(build_catalog(config)):
+        if isinstance(path, tuple):
+            found.append(Problem(format_path(path), _line(lines, path), message))
+        else:
+            found.append(Problem(path, None, message))
+    return found
 
 
 def _read_yaml(text: str, source: str) -> tuple[Any, dict[KeyPath, int]]:

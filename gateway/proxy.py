@@ -1,13 +1,16 @@
-"""The request path: try a pool's targets in order until one answers, then relay its answer.
+"""The request path: try a route's targets in order until one answers, then relay its answer.
 
 Nothing reaches the client before an upstream has answered 2xx and (for streams) produced
 its first event, so every failure up to then is retried on the next target: 429 cools the
 (credential, model) pair down, 401/403 sets the credential aside, 5xx/408/timeouts/connection
-errors move on. Other 4xx answers are the client's own mistake and are returned as they are.
+errors count towards the target's circuit breaker and move on. Other 4xx answers are the
+client's own mistake and are returned as they are. A route is a pool and the pools it falls
+back to (chains, `fallbacks`): each gets `request-retry` extra attempts.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
@@ -15,9 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-import orjson
 
-from gateway.catalog import Pool, Target
+from gateway.catalog import Pool, Route, Target
 from gateway.dialects import DIALECTS, ClientStream, Dialect, Outgoing
 from gateway.errors import (ClientError, GatewayError, NotImplementedDialect, RateLimited, UpstreamError,
                             openai_error_body)
@@ -61,62 +63,101 @@ class _Failure:
     rate_limited: bool = False
 
 
+class _Retry(Exception):
+    """This target failed before anything reached the client: try the next one."""
+
+    def __init__(self, failure: _Failure) -> None:
+        self.failure = failure
+
+
 class Proxy:
-    """Runs one request against a pool; holds no per-request state itself."""
+    """Runs one request against a route; holds no per-request state itself."""
 
     def __init__(self, *, router: Router, upstreams: Upstreams, clock: Callable[[], float] = time.time) -> None:
         self.router = router
         self.upstreams = upstreams
         self.clock = clock
 
-    async def forward(self, endpoint: str, body: dict[str, Any], pool: Pool, *, stream: bool,
+    async def forward(self, endpoint: str, body: dict[str, Any], route: Route, *, stream: bool,
                       retries: int) -> Answer | StreamAnswer:
-        plan = self.router.plan(pool, self.clock())
-        if not plan.targets:
-            raise self._all_cooling(pool, plan.recovers_at)
         failures: list[_Failure] = []
+        recovers_at = float("inf")
         keep_usage = passthrough.client_wants_usage(body)
-        for target in plan.targets[: 1 + retries]:
-            dialect = DIALECTS.get(target.credential.provider.dialect)
-            if dialect is None or endpoint not in dialect.endpoints:
-                failures.append(_Failure(target, _unsupported(endpoint, pool, target)))
-                continue
-            try:
-                outgoing = dialect.prepare(endpoint, body, target, stream=stream)
-            except TranslationError as exc:
-                raise ClientError(400, f"{exc.message} (model {pool.id!r} is served by "
-                                       f"{target.credential.provider.name}, a {dialect.name} upstream).",
-                                  param=exc.param, code="unsupported_parameter") from None
-            try:
-                return await self._attempt(dialect, endpoint, body, outgoing, pool, target,
-                                           stream=stream, keep_usage=keep_usage)
-            except _Retry as retry:
-                failures.append(retry.failure)
-                log.warning("attempt failed, trying next target: model=%s provider=%s credential=%s status=%s %s",
-                            pool.id, target.credential.provider.name, target.credential.id,
-                            retry.failure.error.status, retry.failure.error.message)
-        raise self._give_up(pool, failures)
+        for pool in route.pools:
+            plan = self.router.plan(pool, self.clock())
+            recovers_at = min(recovers_at, plan.recovers_at)
+            for target in plan.targets[: 1 + retries]:
+                answer = await self._try(endpoint, body, route, pool, target, failures, stream=stream,
+                                         keep_usage=keep_usage)
+                if answer is not None:
+                    return answer
+            if len(route.pools) > 1:
+                log.warning("pool %r of %r exhausted; falling back", pool.id, route.id)
+        raise self._give_up(route, failures, recovers_at)
+
+    async def _try(self, endpoint: str, body: dict[str, Any], route: Route, pool: Pool, target: Target,
+                   failures: list[_Failure], *, stream: bool, keep_usage: bool) -> Answer | StreamAnswer | None:
+        dialect = DIALECTS.get(target.credential.provider.dialect)
+        if dialect is None or endpoint not in dialect.endpoints:
+            failures.append(_Failure(target, _unsupported(endpoint, pool, target)))
+            return None
+        try:
+            outgoing = dialect.prepare(endpoint, body, target, stream=stream)
+        except TranslationError as exc:
+            raise ClientError(400, f"{exc.message} (model {route.id!r} is served by "
+                                   f"{target.credential.provider.name}, a {dialect.name} upstream).",
+                              param=exc.param, code="unsupported_parameter") from None
+        started = time.monotonic()
+        try:
+            answer = await self._attempt(dialect, endpoint, body, outgoing, route, target, stream=stream,
+                                         keep_usage=keep_usage)
+        except _Retry as retry:
+            failures.append(retry.failure)
+            if not retry.failure.rate_limited and retry.failure.error.code != "upstream_auth_failed":
+                if self.router.health.failed(target.credential.id, target.upstream_model, now=self.clock()):
+                    log.warning("circuit open for provider=%s credential=%s model=%s",
+                                target.credential.provider.name, target.credential.id, target.upstream_model)
+            log.warning("attempt failed, trying next target: model=%s provider=%s credential=%s status=%s %s",
+                        route.id, target.credential.provider.name, target.credential.id,
+                        retry.failure.error.status, retry.failure.error.message)
+            return None
+        except UpstreamError:
+            # The upstream is alive and answered: the request, not the target, was at fault.
+            self.router.health.succeeded(target.credential.id, target.upstream_model, latency=None)
+            raise
+        self.router.cooldowns.succeeded(target.credential.id, target.upstream_model)
+        self.router.health.succeeded(target.credential.id, target.upstream_model,
+                                     latency=time.monotonic() - started)
+        log.debug("served: model=%s provider=%s credential=%s", route.id, target.credential.provider.name,
+                  target.credential.id)
+        return answer
 
     async def _attempt(self, dialect: Dialect, endpoint: str, body: dict[str, Any], outgoing: Outgoing,
-                       pool: Pool, target: Target, *, stream: bool, keep_usage: bool) -> Answer | StreamAnswer:
+                       route: Route, target: Target, *, stream: bool, keep_usage: bool) -> Answer | StreamAnswer:
         provider = target.credential.provider
+        timeouts = provider.timeouts
         client = self.upstreams.client(provider)
-        request = self.upstreams.request(outgoing.url, outgoing.headers, outgoing.content)
+        request = self.upstreams.request(outgoing.url, outgoing.headers, outgoing.content, timeouts)
+        deadline = asyncio.get_running_loop().time() + timeouts.total_seconds
         try:
-            response = await client.send(request, stream=True)
+            async with asyncio.timeout(timeouts.first_byte_seconds):
+                response = await client.send(request, stream=True)
+                if response.status_code >= 300:
+                    await self._refused(dialect, response, target)
+                # From here on the limit is the silence between chunks.
+                request.extensions["timeout"]["read"] = timeouts.idle_seconds
+                if stream:
+                    converter = dialect.stream(model=route.id, keep_usage=keep_usage)
+                    return await self._stream(converter, response, target, deadline)
+        except TimeoutError:
+            raise _Retry(_timeout(target, "did not answer within timeouts.first-byte-seconds")) from None
         except httpx.TimeoutException:
-            raise _Retry(_Failure(target, UpstreamError(
-                504, f"Provider {provider.name} did not answer in time; try again or raise timeouts in the config.",
-                type="timeout_error", code="upstream_timeout"))) from None
+            raise _Retry(_timeout(target, "did not answer in time")) from None
         except httpx.TransportError as exc:
             raise _Retry(_Failure(target, UpstreamError(
                 502, f"Provider {provider.name} is unreachable ({type(exc).__name__}); check its base-url.",
                 type="server_error", code="upstream_unreachable"))) from None
-        if response.status_code >= 300:
-            await self._refused(dialect, response, target)
-        if not stream:
-            return await self._whole(dialect, endpoint, body, response, pool, target)
-        return await self._stream(dialect.stream(model=pool.id, keep_usage=keep_usage), response, target)
+        return await self._whole(dialect, endpoint, body, response, route, target, deadline)
 
     async def _refused(self, dialect: Dialect, response: httpx.Response, target: Target) -> None:
         """Classifies a non-2xx answer: raises `_Retry` to move on, `UpstreamError` to stop."""
@@ -150,26 +191,25 @@ class Proxy:
         raise UpstreamError(status, message, type=info.type, code=info.code)
 
     async def _whole(self, dialect: Dialect, endpoint: str, body: dict[str, Any], response: httpx.Response,
-                     pool: Pool, target: Target) -> Answer:
+                     route: Route, target: Target, deadline: float) -> Answer:
         try:
-            raw = await response.aread()
-        except httpx.TimeoutException:
-            raise _Retry(_Failure(target, UpstreamError(504, f"Provider {target.credential.provider.name} "
-                                  "timed out while sending its answer.", type="timeout_error",
-                                  code="upstream_timeout"))) from None
+            async with asyncio.timeout_at(deadline):
+                raw = await response.aread()
+        except (TimeoutError, httpx.TimeoutException):
+            raise _Retry(_timeout(target, "timed out while sending its answer")) from None
         except httpx.TransportError:
             raise _Retry(_broken(target)) from None
         finally:
             await response.aclose()
         try:
-            answer = dialect.whole(endpoint, raw, model=pool.id, body=body)
+            answer = dialect.whole(endpoint, raw, model=route.id, body=body)
         except TranslationError as exc:
             raise _Retry(_Failure(target, UpstreamError(502, f"Provider {target.credential.provider.name}: "
                                   f"{exc.message}.", type="server_error", code="upstream_malformed"))) from None
-        self.router.cooldowns.succeeded(target.credential.id, target.upstream_model)
         return Answer(200, answer)
 
-    async def _stream(self, converter: ClientStream, response: httpx.Response, target: Target) -> StreamAnswer:
+    async def _stream(self, converter: ClientStream, response: httpx.Response, target: Target,
+                      deadline: float) -> StreamAnswer:
         upstream = response.aiter_bytes()
         first: list[bytes] = []
         try:
@@ -180,47 +220,38 @@ class Proxy:
                     first = converter.close()
                     break
                 first = converter.feed(chunk)
-        except StreamError as exc:
+        except (StreamError, TranslationError) as exc:
             await response.aclose()
-            raise _Retry(_Failure(target, _stream_error(target, exc.info))) from None
-        except TranslationError as exc:
+            info = exc.info if isinstance(exc, StreamError) else _malformed(exc)
+            raise _Retry(_Failure(target, _stream_error(target, info))) from None
+        except BaseException:
             await response.aclose()
-            raise _Retry(_Failure(target, _stream_error(target, _malformed(exc)))) from None
-        except httpx.TimeoutException:
-            await response.aclose()
-            raise _Retry(_Failure(target, UpstreamError(504, f"Provider {target.credential.provider.name} sent "
-                                  "no stream event in time.", type="timeout_error", code="upstream_timeout"))) from None
-        except httpx.TransportError:
-            await response.aclose()
-            raise _Retry(_broken(target)) from None
-        self.router.cooldowns.succeeded(target.credential.id, target.upstream_model)
-        return StreamAnswer(_relay(first, upstream, converter, response, target))
+            raise
+        return StreamAnswer(_relay(first, upstream, converter, response, target, deadline))
 
-    def _all_cooling(self, pool: Pool, recovers_at: float) -> RateLimited:
-        wait = max(0.0, recovers_at - self.clock())
-        return RateLimited(f"Every credential serving {pool.id!r} is rate limited; retry after {wait:.0f} s.",
-                           retry_after=wait)
-
-    def _give_up(self, pool: Pool, failures: list[_Failure]) -> GatewayError:
-        if failures and all(f.rate_limited for f in failures):
+    def _give_up(self, route: Route, failures: list[_Failure], recovers_at: float) -> GatewayError:
+        if all(f.rate_limited for f in failures):
             now = self.clock()
-            waits = [self.router.cooldowns.blocked_until(t.credential.id, t.upstream_model, now) for t in pool.targets]
-            recovers_at = min((w for w in waits if w), default=now + 1.0)
-            return self._all_cooling(pool, recovers_at)
+            for failure in failures:
+                t = failure.target
+                until = self.router.cooldowns.blocked_until(t.credential.id, t.upstream_model, now)
+                if until:
+                    recovers_at = min(recovers_at, until)
+            if recovers_at == float("inf"):
+                recovers_at = now + 1.0
+            wait = max(0.0, recovers_at - now)
+            return RateLimited(f"Every credential serving {route.id!r} is rate limited; retry after "
+                               f"{wait:.0f} s.", retry_after=wait)
         for failure in reversed(failures):
             if not failure.rate_limited:
                 return failure.error
         return failures[-1].error
 
 
-class _Retry(Exception):
-    def __init__(self, failure: _Failure) -> None:
-        self.failure = failure
-
-
 async def _relay(first: list[bytes], upstream: AsyncIterator[bytes], converter: ClientStream,
-                 response: httpx.Response, target: Target) -> AsyncIterator[bytes]:
+                 response: httpx.Response, target: Target, deadline: float) -> AsyncIterator[bytes]:
     """Client bytes for a committed stream; a failure now can only end it with an error event."""
+    loop = asyncio.get_running_loop()
     try:
         for chunk in first:
             yield chunk
@@ -228,6 +259,9 @@ async def _relay(first: list[bytes], upstream: AsyncIterator[bytes], converter: 
             async for data in upstream:
                 for chunk in converter.feed(data):
                     yield chunk
+                if loop.time() > deadline:
+                    yield _error_event(_timeout(target, "exceeded timeouts.total-seconds").error)
+                    return
             for chunk in converter.close():
                 yield chunk
         except StreamError as exc:
@@ -235,8 +269,7 @@ async def _relay(first: list[bytes], upstream: AsyncIterator[bytes], converter: 
         except TranslationError as exc:
             yield _error_event(_stream_error(target, _malformed(exc)))
         except httpx.TimeoutException:
-            yield _error_event(UpstreamError(504, f"Provider {target.credential.provider.name} went silent "
-                                             "mid-stream.", type="timeout_error", code="upstream_timeout"))
+            yield _error_event(_timeout(target, "went silent mid-stream (timeouts.idle-seconds)").error)
         except httpx.TransportError:
             yield _error_event(_broken(target).error)
         log.debug("stream done: provider=%s usage=%s", target.credential.provider.name, converter.usage)
@@ -252,6 +285,12 @@ def _unsupported(endpoint: str, pool: Pool, target: Target) -> GatewayError:
             "translator in this version of llm-gateway.")
     return NotImplementedDialect(f"Model {pool.id!r} is served by {provider.name}, a {provider.dialect} upstream, "
                                  f"which has no {PUBLIC_PATHS[endpoint]} endpoint.")
+
+
+def _timeout(target: Target, what: str) -> _Failure:
+    return _Failure(target, UpstreamError(504, f"Provider {target.credential.provider.name} {what}; try again "
+                                          "or raise the timeouts in the config.", type="timeout_error",
+                                          code="upstream_timeout"))
 
 
 def _malformed(exc: TranslationError) -> UpstreamErrorInfo:

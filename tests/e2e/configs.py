@@ -11,7 +11,7 @@ api-keys: ["test-key", {{api-key: "second-key", name: second}}]
 force-model-prefix: {str(force_prefix).lower()}
 request-retry: 3
 routing: {{strategy: {strategy}}}
-timeouts: {{connect-seconds: 2, read-seconds: 2}}
+timeouts: {{connect-seconds: 2, first-byte-seconds: 2, idle-seconds: 2}}
 openai-compatibility:
   - name: alpha
     prefix: a

@@ -220,3 +220,27 @@ class ServerThread:
     def __exit__(self, *exc: object) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=10)
+
+
+def delayed(seconds: float, then: Behaviour) -> Behaviour:
+    async def behave(request: Received, receive: Any, send: Any) -> None:
+        await asyncio.sleep(seconds)
+        await then(request, receive, send)
+    return behave
+
+
+def raw_stream(*parts: bytes, pause_after: int | None = None, pause: float = 0.0) -> Behaviour:
+    """Streams the given raw bytes as they are (for malformed SSE); may stall after a part."""
+    async def behave(request: Received, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-type", b"text/event-stream")]})
+        for index, part in enumerate(parts):
+            await send({"type": "http.response.body", "body": part, "more_body": True})
+            if pause_after is not None and index + 1 == pause_after:
+                await asyncio.sleep(pause)
+        await send({"type": "http.response.body", "body": b""})
+    return behave
+
+
+def sse(event: dict[str, Any]) -> bytes:
+    return f"data: {json.dumps(event)}\n\n".encode()

@@ -22,7 +22,7 @@ def config(anthropic_root: str, gemini_root: str) -> str:
 host: 127.0.0.1
 api-keys: [test-key]
 routing: {{strategy: fill-first}}
-timeouts: {{connect-seconds: 2, read-seconds: 3}}
+timeouts: {{connect-seconds: 2, first-byte-seconds: 3, idle-seconds: 3}}
 claude-api-key:
   - api-key: ant-key-1
     prefix: claude

@@ -1,9 +1,14 @@
 from gateway.catalog import Credential, Pool, Provider, Target
-from gateway.config import CooldownConfig
+from gateway.config import CircuitBreakerConfig, CooldownConfig, TimeoutConfig
 from gateway.credentials import Cooldowns
+from gateway.health import Health
 from gateway.router import Router
 
-PROVIDER = Provider("p", "openai", "http://p/v1", (), "pid")
+PROVIDER = Provider("p", "openai", "http://p/v1", (), "pid", TimeoutConfig())
+
+
+def health() -> Health:
+    return Health(CircuitBreakerConfig(failure_threshold=2, cool_off_seconds=10), degraded_ms=1000)
 
 
 def pool(n: int) -> Pool:
@@ -37,7 +42,7 @@ def test_cooldown_is_per_upstream_model_but_auth_failure_blocks_the_whole_key():
 
 def test_round_robin_rotates_evenly_over_eligible_targets_only():
     book = Cooldowns(CooldownConfig())
-    router = Router("round-robin", book)
+    router = Router("round-robin", book, health())
     p = pool(3)
     book.rate_limited("c0", "m", retry_after=50, now=0.0)
     firsts = [router.plan(p, now=1.0).targets[0].credential.id for _ in range(6)]
@@ -46,7 +51,7 @@ def test_round_robin_rotates_evenly_over_eligible_targets_only():
 
 def test_fill_first_starts_at_the_first_eligible_target():
     book = Cooldowns(CooldownConfig())
-    router = Router("fill-first", book)
+    router = Router("fill-first", book, health())
     p = pool(3)
     assert [t.credential.id for t in router.plan(p, now=0.0).targets] == ["c0", "c1", "c2"]
     book.rate_limited("c0", "m", retry_after=5, now=0.0)
@@ -56,8 +61,65 @@ def test_fill_first_starts_at_the_first_eligible_target():
 
 def test_plan_with_every_target_cooling_reports_the_earliest_recovery():
     book = Cooldowns(CooldownConfig())
-    router = Router("round-robin", book)
+    router = Router("round-robin", book, health())
     book.rate_limited("c0", "m", retry_after=30, now=0.0)
     book.rate_limited("c1", "m", retry_after=20, now=0.0)
     plan = router.plan(pool(2), now=1.0)
     assert plan.targets == () and plan.recovers_at == 20.0
+
+
+def test_priority_tiers_come_first_and_the_strategy_orders_inside_a_tier():
+    targets = tuple(Target(Credential(PROVIDER, f"k{i}", f"c{i}"), "m", priority) for i, priority in
+                    enumerate([0, 5, 5, 0]))
+    router = Router("round-robin", Cooldowns(CooldownConfig()), health())
+    orders = [[t.credential.id for t in router.plan(Pool("m", targets, "p"), now=0.0).targets] for _ in range(2)]
+    assert [o[:2] for o in orders] == [["c1", "c2"], ["c2", "c1"]]
+    assert all(set(o[2:]) == {"c0", "c3"} for o in orders)
+
+
+def test_least_latency_prefers_the_faster_target_and_measures_unknown_ones_first():
+    h = health()
+    router = Router("least-latency", Cooldowns(CooldownConfig()), h)
+    p = pool(3)
+    h.succeeded("c0", "m", latency=0.5)
+    h.succeeded("c1", "m", latency=0.1)
+    assert [t.credential.id for t in router.plan(p, now=0.0).targets] == ["c2", "c1", "c0"]
+    h.succeeded("c2", "m", latency=0.3)
+    assert [t.credential.id for t in router.plan(p, now=0.0).targets] == ["c1", "c2", "c0"]
+
+
+def test_breaker_opens_after_consecutive_failures_half_opens_after_cool_off_and_closes_on_success():
+    h = health()
+    router = Router("fill-first", Cooldowns(CooldownConfig()), h)
+    p = pool(2)
+    assert h.failed("c0", "m", now=0.0) is False
+    assert h.failed("c0", "m", now=1.0) is True
+    assert h.status("c0", "m", now=1.0) == "down"
+    # Open: last resort only.
+    assert [t.credential.id for t in router.plan(p, now=2.0).targets] == ["c1", "c0"]
+    # Cool-off over: one plan may include it first (half-open trial) ...
+    assert [t.credential.id for t in router.plan(p, now=11.5).targets] == ["c0", "c1"]
+    # ... and the next plan does not, until that trial's outcome is known.
+    assert [t.credential.id for t in router.plan(p, now=11.6).targets] == ["c1", "c0"]
+    h.failed("c0", "m", now=11.7)  # the trial failed: open again at once
+    assert router.plan(p, now=12.0).targets[0].credential.id == "c1"
+    h.succeeded("c0", "m", latency=0.01)
+    assert h.status("c0", "m", now=12.0) == "healthy"
+    assert router.plan(p, now=12.0).targets[0].credential.id == "c0"
+
+
+def test_degraded_targets_go_after_healthy_ones_of_the_same_tier():
+    h = health()
+    router = Router("fill-first", Cooldowns(CooldownConfig()), h)
+    h.succeeded("c0", "m", latency=3.0)
+    assert h.status("c0", "m", now=0.0) == "degraded"
+    assert [t.credential.id for t in router.plan(pool(2), now=0.0).targets] == ["c1", "c0"]
+
+
+def test_a_failed_probe_marks_the_credential_down_for_every_model():
+    h = health()
+    h.probed("c0", ok=False, latency=None)
+    assert h.status("c0", "any-model", now=0.0) == "down"
+    assert not h.admits("c0", "any-model", now=0.0)
+    h.probed("c0", ok=True, latency=0.02)
+    assert h.admits("c0", "any-model", now=0.0)
