@@ -26,6 +26,7 @@ from gateway.discovery import OllamaDiscovery
 from gateway.health import Health
 from gateway.errors import ClientError, GatewayError
 from gateway.proxy import Answer, Proxy
+from gateway.reload import ConfigWatcher
 from gateway.router import Router
 from gateway.upstream import Upstreams
 
@@ -62,7 +63,10 @@ class Runtime:
 
 
 class Gateway:
-    def __init__(self, config: GatewayConfig, *, clock: Callable[[], float] = time.time) -> None:
+    """`config_path`, when given, is watched and re-read on change or SIGHUP."""
+
+    def __init__(self, config: GatewayConfig, *, clock: Callable[[], float] = time.time,
+                 config_path: str | None = None) -> None:
         self.clock = clock
         self.runtime = Runtime(config, created=int(clock()))
         self.cooldowns = Cooldowns(config.cooldown)
@@ -71,7 +75,26 @@ class Gateway:
         self.upstreams = Upstreams()
         self.proxy = Proxy(router=self.router, upstreams=self.upstreams, clock=clock)
         self.discovery = OllamaDiscovery(self)
-        self.ready = True
+        self.watcher = ConfigWatcher(self, config_path) if config_path else None
+        self.draining = False
+
+    def apply(self, config: GatewayConfig) -> None:
+        """Swaps in a new config; state of credentials it keeps survives (stable ids)."""
+        current = self.runtime
+        self.runtime = Runtime(config, created=current.created, discovered=current.discovered)
+        self.router.strategy = config.routing.strategy
+        self.cooldowns.policy = config.cooldown
+        self.health.configure(config.circuit_breaker, degraded_ms=config.health_check.degraded_threshold_ms)
+        if config.ollama != current.config.ollama:
+            asyncio.ensure_future(self._restart_discovery())
+        keep = {(p.id, p.timeouts) for p in self.runtime.catalog.providers}
+        # Clients of removed entries may still carry streams: close them once those are over.
+        grace = current.config.timeouts.total_seconds + 5.0
+        asyncio.get_running_loop().call_later(grace, lambda: asyncio.ensure_future(self.upstreams.retire(keep)))
+
+    async def _restart_discovery(self) -> None:
+        await self.discovery.stop()
+        self.discovery.start()
 
     def use_discovered(self, discovered: Mapping[str, tuple[str, ...]]) -> None:
         """Swaps in a runtime whose catalog includes models found at run time."""
@@ -102,8 +125,10 @@ class Gateway:
             elif path == "/healthz":
                 await send_json(send, 200, b'{"status":"ok"}')
             elif path == "/readyz":
-                status = 200 if self.ready else 503
-                await send_json(send, status, b'{"status":"ready"}' if self.ready else b'{"status":"draining"}')
+                if self.draining:
+                    await send_json(send, 503, b'{"status":"draining"}')
+                else:
+                    await send_json(send, 200, b'{"status":"ready"}')
             else:
                 raise ClientError(404, f"Unknown path {path!r}; this gateway serves /v1/chat/completions, "
                                        "/v1/completions, /v1/embeddings and /v1/models.", code="unknown_path")
@@ -185,9 +210,13 @@ class Gateway:
             message = await receive()
             if message["type"] == "lifespan.startup":
                 self.discovery.start()
+                if self.watcher is not None:
+                    self.watcher.start()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
-                self.ready = False
+                self.draining = True
+                if self.watcher is not None:
+                    await self.watcher.stop()
                 await self.discovery.stop()
                 await self.upstreams.aclose()
                 await send({"type": "lifespan.shutdown.complete"})

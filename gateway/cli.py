@@ -117,12 +117,17 @@ def _serve(args: argparse.Namespace) -> int:
              port, len(build_catalog(config).pools), args.workers)
     if args.workers == 1:
         from gateway.app import Gateway
+        from gateway.server import GatewayServer
 
-        uvicorn.run(Gateway(config), **options)
+        app = Gateway(config, config_path=os.path.abspath(args.config))
+        server = GatewayServer(uvicorn.Config(app, timeout_graceful_shutdown=config.shutdown.drain_timeout_seconds,
+                                              **options), gateway=app, delay=config.shutdown.delay_seconds)
+        server.run()
     else:
         # Each worker process loads the file itself; the path travels in the environment.
         os.environ[CONFIG_ENV] = os.path.abspath(args.config)
-        uvicorn.run("gateway.cli:worker_app", factory=True, workers=args.workers, **options)
+        uvicorn.run("gateway.cli:worker_app", factory=True, workers=args.workers,
+                    timeout_graceful_shutdown=config.shutdown.drain_timeout_seconds, **options)
     return 0
 
 
@@ -133,7 +138,8 @@ def worker_app():
     """The app of one worker process started by `serve --workers N`."""
     from gateway.app import Gateway
 
-    config, _ = load_config(os.environ[CONFIG_ENV], os.environ)
+    path = os.environ[CONFIG_ENV]
+    config, _ = load_config(path, os.environ)
     logging.basicConfig(level=logging.DEBUG if config.debug else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s[%(process)d]: %(message)s")
-    return Gateway(config)
+    return Gateway(config, config_path=path)

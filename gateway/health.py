@@ -42,6 +42,10 @@ class Health:
         self.degraded_seconds = degraded_ms / 1000.0
         self._states: dict[tuple[str, str], TargetState] = {}
 
+    def configure(self, breaker: CircuitBreakerConfig, *, degraded_ms: float) -> None:
+        self.breaker = breaker
+        self.degraded_seconds = degraded_ms / 1000.0
+
     @property
     def tracking(self) -> bool:
         """False until any target has a recorded outcome: plans can skip health ordering."""
