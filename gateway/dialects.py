@@ -20,7 +20,7 @@ from urllib.parse import quote
 import orjson
 
 from gateway.catalog import Target
-from translators import anthropic, gemini
+from translators import anthropic, gemini, responses
 from translators import openai as passthrough
 from translators.errors import TranslationError, UpstreamErrorInfo
 from translators.gemini import embeddings as gemini_embeddings
@@ -206,13 +206,10 @@ class Gemini(Translated):
 
 
 def _registry() -> dict[str, Dialect]:
-    dialects: list[Dialect] = [OpenAICompatible(), AzureOpenAI(), Anthropic(), Gemini()]
-    try:
-        from translators import responses
-    except ImportError:
-        pass
-    else:
-        dialects.append(Translated("responses", responses, lambda key: {"authorization": "Bearer " + key}))
+    dialects: list[Dialect] = [
+        OpenAICompatible(), AzureOpenAI(), Anthropic(), Gemini(),
+        Translated("responses", responses, lambda key: {"authorization": "Bearer " + key}),
+    ]
     return {dialect.name: dialect for dialect in dialects}
 
 

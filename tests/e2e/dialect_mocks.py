@@ -132,3 +132,72 @@ def gemini_error(status: int, code_name: str, message: str, *, retry_delay: str 
             error["details"] = [{"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": retry_delay}]
         await _send_json(send, status, {"error": error})
     return behave
+
+
+def _response(model: str, output: list[dict[str, Any]], *, status: str = "completed") -> dict[str, Any]:
+    return {
+        "id": "resp_01", "object": "response", "created_at": 1700000000, "status": status, "model": model,
+        "output": output, "parallel_tool_calls": True, "tool_choice": "auto", "tools": [],
+        "incomplete_details": None, "error": None,
+        "usage": {"input_tokens": 11, "output_tokens": 6, "total_tokens": 17,
+                  "input_tokens_details": {"cached_tokens": 0}, "output_tokens_details": {"reasoning_tokens": 0}},
+    }
+
+
+def _message(text: str) -> dict[str, Any]:
+    return {"type": "message", "id": "msg_01", "status": "completed", "role": "assistant",
+            "content": [{"type": "output_text", "text": text, "annotations": []}]}
+
+
+def responses_text(text: str = "Hello from Responses") -> Behaviour:
+    async def behave(request: Received, receive: Any, send: Any) -> None:
+        model = request.body["model"]
+        if not request.body.get("stream"):
+            await _send_json(send, 200, _response(model, [_message(text)]))
+            return
+        shell = _response(model, [], status="in_progress")
+        events: list[tuple[str | None, dict[str, Any]]] = [
+            ("response.created", {"type": "response.created", "sequence_number": 0, "response": shell}),
+            ("response.output_item.added", {"type": "response.output_item.added", "sequence_number": 1,
+                                            "output_index": 0, "item": {**_message(""), "content": [],
+                                                                        "status": "in_progress"}}),
+        ]
+        for i, word in enumerate(text.split(" ")):
+            events.append(("response.output_text.delta", {
+                "type": "response.output_text.delta", "sequence_number": 2 + i, "item_id": "msg_01",
+                "output_index": 0, "content_index": 0, "delta": word if i == 0 else " " + word, "logprobs": []}))
+        events.append(("response.output_item.done", {"type": "response.output_item.done", "sequence_number": 50,
+                                                     "output_index": 0, "item": _message(text)}))
+        events.append(("response.completed", {"type": "response.completed", "sequence_number": 51,
+                                              "response": _response(model, [_message(text)])}))
+        await _sse(send, events)
+    return behave
+
+
+def responses_tool_stream() -> Behaviour:
+    async def behave(request: Received, receive: Any, send: Any) -> None:
+        model = request.body["model"]
+        call = {"type": "function_call", "id": "fc_01", "call_id": "call_abc", "name": "get_weather",
+                "arguments": "", "status": "in_progress"}
+        fragments = ['{"location":', ' "Paris, FR",', ' "unit": "celsius"}']
+        events: list[tuple[str | None, dict[str, Any]]] = [
+            ("response.created", {"type": "response.created", "sequence_number": 0,
+                                  "response": _response(model, [], status="in_progress")}),
+            ("response.output_item.added", {"type": "response.output_item.added", "sequence_number": 1,
+                                            "output_index": 0, "item": call}),
+        ]
+        events += [("response.function_call_arguments.delta", {
+            "type": "response.function_call_arguments.delta", "sequence_number": 2 + i, "item_id": "fc_01",
+            "output_index": 0, "delta": f}) for i, f in enumerate(fragments)]
+        done = {**call, "arguments": "".join(fragments), "status": "completed"}
+        events += [
+            ("response.function_call_arguments.done", {"type": "response.function_call_arguments.done",
+                                                       "sequence_number": 10, "item_id": "fc_01",
+                                                       "output_index": 0, "arguments": done["arguments"]}),
+            ("response.output_item.done", {"type": "response.output_item.done", "sequence_number": 11,
+                                           "output_index": 0, "item": done}),
+            ("response.completed", {"type": "response.completed", "sequence_number": 12,
+                                    "response": _response(model, [done])}),
+        ]
+        await _sse(send, events)
+    return behave
