@@ -25,6 +25,7 @@ from gateway.credentials import Cooldowns
 from gateway.discovery import OllamaDiscovery
 from gateway.health import Health
 from gateway.errors import ClientError, GatewayError
+from gateway.probes import HealthProber
 from gateway.proxy import Answer, Proxy
 from gateway.reload import ConfigWatcher
 from gateway.router import Router
@@ -75,6 +76,7 @@ class Gateway:
         self.upstreams = Upstreams()
         self.proxy = Proxy(router=self.router, upstreams=self.upstreams, clock=clock)
         self.discovery = OllamaDiscovery(self)
+        self.prober = HealthProber(self)
         self.watcher = ConfigWatcher(self, config_path) if config_path else None
         self.draining = False
 
@@ -210,6 +212,7 @@ class Gateway:
             message = await receive()
             if message["type"] == "lifespan.startup":
                 self.discovery.start()
+                self.prober.start()
                 if self.watcher is not None:
                     self.watcher.start()
                 await send({"type": "lifespan.startup.complete"})
@@ -218,6 +221,7 @@ class Gateway:
                 if self.watcher is not None:
                     await self.watcher.stop()
                 await self.discovery.stop()
+                await self.prober.stop()
                 await self.upstreams.aclose()
                 await send({"type": "lifespan.shutdown.complete"})
                 return

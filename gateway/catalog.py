@@ -93,10 +93,12 @@ class Catalog:
     """Immutable lookup from client model ids to pools and routes."""
 
     def __init__(self, pools: dict[str, Pool], passthrough: dict[str, tuple[_Entry, ...]],
-                 providers: tuple[Provider, ...], chains: dict[str, tuple[str, ...]]):
+                 providers: tuple[Provider, ...], chains: dict[str, tuple[str, ...]],
+                 credentials: tuple[Credential, ...] = ()):
         self.pools = pools
         self._passthrough = passthrough
         self.providers = providers
+        self.credentials = credentials
         self.chains = chains
         self._routes: dict[str, Route] = {}
 
@@ -215,8 +217,10 @@ def build_catalog(config: GatewayConfig, discovered: Mapping[str, tuple[str, ...
     fallbacks: dict[str, list[str]] = {}
     passthrough: dict[str, list[_Entry]] = {}
     providers: list[Provider] = []
+    credentials: list[Credential] = []
     for entry in _entries(config, discovered or {}):
         providers.append(entry.provider)
+        credentials.extend(entry.credentials)
         if entry.prefix and (entry.models is None or entry.passthrough):
             passthrough.setdefault(entry.prefix, []).append(entry)
         for model in entry.models or ():
@@ -233,7 +237,8 @@ def build_catalog(config: GatewayConfig, discovered: Mapping[str, tuple[str, ...
                         pool.append(target)
     pools = {cid: Pool(cid, tuple(ts), owners[cid], tuple(fallbacks[cid])) for cid, ts in targets.items()}
     chains = {chain.name: chain.models for chain in config.chains}
-    return Catalog(pools, {p: tuple(es) for p, es in passthrough.items()}, tuple(providers), chains)
+    return Catalog(pools, {p: tuple(es) for p, es in passthrough.items()}, tuple(providers), chains,
+                   tuple(credentials))
 
 
 def route_problems(catalog: Catalog) -> list[tuple[tuple[str | int, ...] | str, str]]:

@@ -19,7 +19,7 @@ from urllib.parse import quote
 
 import orjson
 
-from gateway.catalog import Target
+from gateway.catalog import Credential, Target
 from translators import anthropic, gemini, responses
 from translators import openai as passthrough
 from translators.errors import TranslationError, UpstreamErrorInfo
@@ -53,6 +53,7 @@ class Dialect(Protocol):
     def error(self, status: int, headers: Mapping[str, str], raw: bytes, *, now: float) -> UpstreamErrorInfo: ...
     def whole(self, endpoint: str, raw: bytes, *, model: str, body: Mapping[str, Any]) -> bytes: ...
     def stream(self, *, model: str, keep_usage: bool) -> ClientStream: ...
+    def probe(self, credential: Credential) -> tuple[str, dict[str, str]]: ...
 
 
 def _headers(target: Target, auth: dict[str, str], stream: bool) -> dict[str, str]:
@@ -99,6 +100,11 @@ class OpenAICompatible:
     def stream(self, *, model: str, keep_usage: bool) -> ClientStream:
         return passthrough.PassthroughStream(model=model, keep_usage=keep_usage)
 
+    def probe(self, credential: Credential) -> tuple[str, dict[str, str]]:
+        """A cheap request that proves the upstream and the key work: list the models."""
+        auth = {"authorization": "Bearer " + credential.api_key} if credential.api_key else {}
+        return credential.provider.base_url + "/models", {**auth, **dict(credential.provider.headers)}
+
 
 class AzureOpenAI(OpenAICompatible):
     """Azure OpenAI: the OpenAI body, addressed to a deployment with a pinned api-version."""
@@ -111,6 +117,11 @@ class AzureOpenAI(OpenAICompatible):
         url = (f"{provider.base_url}/openai/deployments/{quote(target.upstream_model, safe='')}"
                f"{self.paths[endpoint]}?api-version={quote(provider.api_version or '', safe='')}")
         return Outgoing(url, _headers(target, {"api-key": target.credential.api_key}, stream), orjson.dumps(payload))
+
+    def probe(self, credential: Credential) -> tuple[str, dict[str, str]]:
+        provider = credential.provider
+        return (f"{provider.base_url}/openai/models?api-version={quote(provider.api_version or '', safe='')}",
+                {"api-key": credential.api_key, **dict(provider.headers)})
 
 
 class HubStream:
@@ -148,10 +159,15 @@ class Translated:
 
     endpoints = frozenset({"chat"})
 
-    def __init__(self, name: str, module: ModuleType, auth: Any) -> None:
+    def __init__(self, name: str, module: ModuleType, auth: Any, probe_path: str) -> None:
         self.name = name
         self.module = module
         self._auth = auth
+        self._probe_path = probe_path
+
+    def probe(self, credential: Credential) -> tuple[str, dict[str, str]]:
+        auth = self._auth(credential.api_key) if credential.api_key else {}
+        return credential.provider.base_url + self._probe_path, {**auth, **dict(credential.provider.headers)}
 
     def prepare(self, endpoint: str, body: Mapping[str, Any], target: Target, *, stream: bool) -> Outgoing:
         request = self.module.build_request({**body, "stream": stream}, upstream_model=target.upstream_model)
@@ -174,7 +190,7 @@ class Translated:
 class Anthropic(Translated):
     def __init__(self) -> None:
         super().__init__("anthropic", anthropic,
-                         lambda key: {"x-api-key": key, "anthropic-version": ANTHROPIC_VERSION})
+                         lambda key: {"x-api-key": key, "anthropic-version": ANTHROPIC_VERSION}, "/v1/models")
 
     def prepare(self, endpoint: str, body: Mapping[str, Any], target: Target, *, stream: bool) -> Outgoing:
         outgoing = super().prepare(endpoint, body, target, stream=stream)
@@ -189,7 +205,7 @@ class Gemini(Translated):
     endpoints = frozenset({"chat", "embeddings"})
 
     def __init__(self) -> None:
-        super().__init__("gemini", gemini, lambda key: {"x-goog-api-key": key})
+        super().__init__("gemini", gemini, lambda key: {"x-goog-api-key": key}, "/v1beta/models")
 
     def prepare(self, endpoint: str, body: Mapping[str, Any], target: Target, *, stream: bool) -> Outgoing:
         if endpoint != "embeddings":
@@ -208,7 +224,7 @@ class Gemini(Translated):
 def _registry() -> dict[str, Dialect]:
     dialects: list[Dialect] = [
         OpenAICompatible(), AzureOpenAI(), Anthropic(), Gemini(),
-        Translated("responses", responses, lambda key: {"authorization": "Bearer " + key}),
+        Translated("responses", responses, lambda key: {"authorization": "Bearer " + key}, "/models"),
     ]
     return {dialect.name: dialect for dialect in dialects}
 

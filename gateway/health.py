@@ -97,6 +97,12 @@ class Health:
         if ok and latency is not None:
             state.latency = latency
 
+    def forget_probes(self) -> None:
+        """Health checks were switched off: their last verdicts must not keep a target down."""
+        for (credential, model), state in self._states.items():
+            if model == _WHOLE_KEY:
+                state.probe_ok = None
+
     def latency(self, credential: str, model: str) -> float | None:
         state = self._states.get((credential, model))
         if state is not None and state.latency is not None:

@@ -151,6 +151,8 @@ class MockUpstream:
     requests: list[Received] = field(default_factory=list)
     port: int = 0
     tags: list[str] | None = None  # Ollama's /api/tags answer; None answers 404
+    probe_status: int = 200  # what GET .../models (a health probe) answers
+    probes: int = 0
 
     @property
     def base_url(self) -> str:
@@ -165,6 +167,8 @@ class MockUpstream:
         self.requests.clear()
         self.default = answer()
         self.tags = None
+        self.probe_status = 200
+        self.probes = 0
 
     def keys_seen(self) -> list[str | None]:
         return [r.key for r in self.requests]
@@ -187,6 +191,10 @@ class MockUpstream:
         except ValueError:
             body = raw
         request = Received(scope["path"], key, body, headers, scope.get("query_string", b"").decode())
+        if scope["method"] == "GET" and request.path.endswith("/models"):
+            self.probes += 1
+            await _send_json(send, self.probe_status, {"object": "list", "data": []})
+            return
         if request.path == "/api/tags":
             if self.tags is None:
                 await _send_json(send, 404, {"error": "not found"})

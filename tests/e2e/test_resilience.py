@@ -168,3 +168,28 @@ def test_no_request_fails_while_one_target_can_serve(gateway, upstream_a):
         except openai.APIError:
             failures += 1
     assert failures == 0
+
+
+def test_health_probes_mark_a_failing_target_down_skip_it_and_switch_back(gateway_factory, upstream_a, upstream_b):
+    upstream_a.default = answer("from alpha")
+    upstream_b.default = answer("from beta")
+    gateway = gateway_factory(config(upstream_a.base_url, upstream_b.base_url,
+                                     extra="health-check: {enabled: true, interval-seconds: 0.2}"))
+    assert ask(gateway, "pooled") == "from alpha"
+    upstream_a.probe_status = 503
+    states = lambda: {t["provider"]: t["state"] for t in next(  # noqa: E731
+        m for m in httpx.get(gateway.url + "/v1/models", params={"health": "1"}, headers={"x-api-key": "test-key"})
+        .json()["data"] if m["id"] == "pooled")["health"]}
+    deadline = time.monotonic() + 5
+    while states()["alpha"] != "down" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert states() == {"alpha": "down", "beta": "healthy"}
+    chat_requests = len(upstream_a.requests)
+    assert ask(gateway, "pooled") == "from beta"
+    assert len(upstream_a.requests) == chat_requests, "a down target is not tried while another can serve"
+    upstream_a.probe_status = 200
+    deadline = time.monotonic() + 5
+    while states()["alpha"] != "healthy" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert ask(gateway, "pooled") == "from alpha"
+    assert "health check: alpha" in gateway.log() and "is back" in gateway.log()
