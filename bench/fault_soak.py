@@ -104,12 +104,12 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
-    # The faulty upstreams' deliberate errors are not news.
-    logging.getLogger("uvicorn.error").setLevel(logging.CRITICAL)
     rng = random.Random(args.seed)
     mocks = [MockUpstream(default=faulty(args.fault_rate, rng)), MockUpstream(default=faulty(args.fault_rate, rng)),
              MockUpstream()]
     servers = [ServerThread(mock) for mock in mocks]
+    # The faulty upstreams' deliberate errors are not news.
+    logging.getLogger("uvicorn.error").setLevel(logging.CRITICAL)
     for mock, server in zip(mocks, servers):
         server.__enter__()
         mock.port = server.port

@@ -7,7 +7,7 @@ from typing import Any
 import orjson
 import pytest
 
-from translators.anthropic import build_request, request_path
+from translators.anthropic import build_request, ignored_fields, request_path
 from translators.anthropic.request import DEFAULT_MAX_TOKENS, DROPPED_FIELDS, THINKING_BUDGETS
 from translators.errors import TranslationError
 
@@ -257,6 +257,9 @@ def test_inline_pdf_file_part_becomes_a_document_block():
          "messages[1].content[0].type"),
         ([{"role": "tool", "content": "orphan result"}], "messages[0].tool_call_id"),
         ([{"role": "user", "content": "x", "audio": {"id": "audio_1"}}], "messages[0].audio"),
+        ([{"role": "user", "content": "x"},
+          {"role": "assistant", "content": None, "function_call": {"name": "f", "arguments": "{}"}}],
+         "messages[1].function_call"),
         ([{"role": "system", "content": "only a system prompt"}], "messages"),
         ("not a list", "messages"),
     ],
@@ -444,5 +447,48 @@ def test_neutral_values_of_unsupported_features_are_accepted():
     assert set(request) == {"model", "max_tokens", "messages"}
 
 
-def test_unknown_request_fields_are_refused_like_openai_does():
-    assert refusal(top_k=5).param == "top_k"
+def test_unknown_request_and_message_fields_are_ignored_and_reported_by_path():
+    known = {
+        "model": "claude",
+        "messages": [
+            {"role": "system", "content": "Be brief."},
+            {"role": "user", "content": "Hello"},
+        ],
+    }
+    body = {
+        **known,
+        "top_k": 5,
+        "messages": [known["messages"][0], {**known["messages"][1], "x_client_note": "draft 2"}],
+        "x_trace_id": "abc",
+    }
+    request = build_request(body, upstream_model=MODEL)
+    assert request == build_request(known, upstream_model=MODEL)
+    assert "top_k" not in request and "x_trace_id" not in request
+    assert ignored_fields(body) == ("top_k", "x_trace_id", "messages[1].x_client_note")
+
+
+def test_known_fields_are_never_reported_as_ignored():
+    body = {
+        "model": "claude",
+        "messages": [
+            {"role": "user", "name": "ana", "content": "Hi"},
+            {"role": "assistant", "content": "Hello", "refusal": None, "audio": None},
+        ],
+        "seed": 1,
+        "n": 1,
+        "logprobs": False,
+        "stream_options": {"include_usage": True},
+    }
+    assert ignored_fields(body) == ()
+    assert build_request(body, upstream_model=MODEL)["messages"][1] == {
+        "role": "assistant",
+        "content": [{"type": "text", "text": "Hello"}],
+    }
+
+
+def test_ignored_fields_of_a_malformed_body_is_empty_rather_than_an_error():
+    assert ignored_fields([]) == ()  # type: ignore[arg-type]
+    assert ignored_fields({"messages": "not a list", "x": 1}) == ("x",)
+    assert ignored_fields({"messages": ["not an object", {"role": "user", "y": 2}]}) == (
+        "messages[1].y",
+    )

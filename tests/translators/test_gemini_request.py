@@ -11,7 +11,7 @@ import pytest
 from google.genai import types as genai
 
 from translators.errors import TranslationError
-from translators.gemini import build_request, request_path
+from translators.gemini import build_request, ignored_fields, request_path
 from translators.gemini.contents import SKIP_SIGNATURE
 
 MODEL = "gemini-2.5-flash"
@@ -352,6 +352,14 @@ def test_request_path_quotes_the_model_into_one_segment():
             ],
             "messages[1].audio",
         ),
+        (
+            [
+                {"role": "user", "content": "x"},
+                {"role": "assistant", "content": None, "function_call": {"name": "f", "arguments": "{}"}},
+            ],
+            "messages[1].function_call",
+        ),
+        ([{"role": "user", "content": "x", "tool_calls": []}], "messages[0].tool_calls"),
         ([{"role": "system", "content": "only a system prompt"}], "messages"),
         ([{"role": "user", "content": []}], "messages[0].content"),
         ([], "messages"),
@@ -388,7 +396,6 @@ def test_malformed_messages_are_refused_naming_the_offending_path(messages, para
             "tool_choice",
         ),
         ({"functions": [{"name": "legacy"}]}, "functions"),
-        ({"frobnicate": 1}, "frobnicate"),
     ],
 )
 def test_fields_gemini_cannot_honour_are_refused_naming_the_field(fields, param):
@@ -407,6 +414,49 @@ def test_fields_at_their_do_nothing_values_and_openai_only_fields_are_accepted()
         safety_identifier="s",
     )
     assert request == {"contents": [{"role": "user", "parts": [{"text": "Hello"}]}]}
+
+
+def test_unknown_request_and_message_fields_are_ignored_and_reported_by_path():
+    known = {
+        "model": "gpt-4o",
+        "messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hello"}],
+        "temperature": 0.5,
+    }
+    body = {
+        **known,
+        "frobnicate": 1,
+        "messages": [known["messages"][0], {**known["messages"][1], "x_client_note": "draft 2"}],
+        "x_trace_id": "abc",
+    }
+    request = build_request(body, upstream_model=MODEL)
+    assert request == build_request(known, upstream_model=MODEL)
+    assert_valid_gemini_request(request)
+    assert ignored_fields(body) == ("frobnicate", "x_trace_id", "messages[1].x_client_note")
+
+
+def test_known_fields_are_never_reported_as_ignored():
+    body = {
+        "model": "gpt-4o",
+        "messages": [
+            {"role": "user", "name": "ana", "content": "Hi"},
+            {"role": "assistant", "content": "Hello", "refusal": None, "audio": None},
+        ],
+        "top_k": 40,
+        "logprobs": False,
+        "user": "u-1",
+        "stream_options": {"include_usage": True},
+    }
+    assert ignored_fields(body) == ()
+    assert build_request(body, upstream_model=MODEL)["contents"][1] == {
+        "role": "model",
+        "parts": [{"text": "Hello"}],
+    }
+
+
+def test_ignored_fields_of_a_malformed_body_is_empty_rather_than_an_error():
+    assert ignored_fields([]) == ()  # type: ignore[arg-type]
+    assert ignored_fields({"messages": "not a list", "x": 1}) == ("x",)
+    assert ignored_fields({"messages": ["not an object", {"role": "user", "y": 2}]}) == ("messages[1].y",)
 
 
 def test_package_imports_no_gateway_or_network_module():
@@ -428,6 +478,7 @@ def test_package_exports_exactly_the_dialect_interface():
     assert sorted(gemini.__all__) == [
         "StreamDecoder",
         "build_request",
+        "ignored_fields",
         "parse_error",
         "parse_response",
         "request_path",

@@ -16,6 +16,7 @@ def test_package_exports_exactly_the_translator_interface():
     assert sorted(translators.responses.__all__) == [
         "StreamDecoder",
         "build_request",
+        "ignored_fields",
         "parse_error",
         "parse_response",
         "request_path",

@@ -19,7 +19,7 @@ from openai.types.responses.response_output_message_param import Content as Assi
 from pydantic import TypeAdapter
 
 from translators.errors import TranslationError
-from translators.responses import build_request, request_path
+from translators.responses import build_request, ignored_fields, request_path
 from translators.responses.request import DROPPED_FIELDS
 
 MODEL = "gpt-5-2025-08-07"
@@ -394,7 +394,6 @@ def test_logprobs_ask_for_output_text_logprobs():
         ("audio", {"voice": "alloy", "format": "wav"}),
         ("web_search_options", {}),
         ("functions", [{"name": "f"}]),
-        ("not_a_field", 1),
     ],
 )
 def test_fields_responses_cannot_honour_are_refused_by_name(field, value):
@@ -430,13 +429,12 @@ def test_neutral_values_of_unsupported_fields_are_accepted():
         ([{"role": "tool", "content": "12:00"}], "messages[0].tool_call_id"),
         ([{"role": "user", "content": "hi", "tool_call_id": "call_1"}], "messages[0].tool_call_id"),
         ([{"role": "user", "content": 42}], "messages[0].content"),
-        ([{"role": "user", "content": "hi", "cache_control": {"type": "ephemeral"}}], "messages[0].cache_control"),
         ([{"role": "assistant", "content": None, "audio": {"id": "audio_abc"}}], "messages[0].audio"),
         ([], "messages"),
     ],
     ids=["no-role", "function-role", "audio-part", "system-image", "ftp-image", "bad-detail",
          "non-json-arguments", "call-without-id", "tool-without-call-id", "user-with-tool-call-id",
-         "content-not-text", "unknown-message-field", "assistant-audio", "no-messages"],
+         "content-not-text", "assistant-audio", "no-messages"],
 )  # fmt: skip
 def test_malformed_messages_are_refused_naming_the_path(messages, param):
     assert refusal(messages=messages).param == param
@@ -474,6 +472,46 @@ def test_name_annotations_and_echoed_reasoning_content_on_messages_are_dropped()
         {"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": "4", "annotations": []}]},
         user("Thanks"),
     ]  # fmt: skip
+
+
+def test_unknown_request_and_message_fields_are_ignored_and_reported_by_path():
+    known = {
+        "model": "gpt-5",
+        "messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hello"}],
+    }
+    body = {
+        **known,
+        "not_a_field": 1,
+        "messages": [known["messages"][0], {**known["messages"][1], "cache_control": {"type": "ephemeral"}}],
+        "x_trace_id": "abc",
+    }
+    request = build(**body)
+    assert request == build(**known)
+    assert "not_a_field" not in request and "x_trace_id" not in request
+    assert ignored_fields(body) == ("not_a_field", "x_trace_id", "messages[1].cache_control")
+
+
+def test_known_fields_are_never_reported_as_ignored():
+    body = {
+        "model": "gpt-5",
+        "messages": [
+            {"role": "user", "name": "alice", "content": "Hi"},
+            {"role": "assistant", "content": "Hello", "annotations": [], "audio": None, "function_call": None},
+        ],
+        "seed": 1,
+        "n": 1,
+        "stop": None,
+        "prediction": None,
+        "metadata": {"k": "v"},
+    }
+    assert ignored_fields(body) == ()
+    build(**body)
+
+
+def test_ignored_fields_of_a_malformed_body_is_empty_rather_than_an_error():
+    assert ignored_fields([]) == ()  # type: ignore[arg-type]
+    assert ignored_fields({"messages": "not a list", "x": 1}) == ("x",)
+    assert ignored_fields({"messages": ["not an object", {"role": "user", "y": 2}]}) == ("messages[1].y",)
 
 
 def test_the_request_does_not_mutate_the_client_body():

@@ -3,7 +3,8 @@
 System and developer messages, wherever they stand, become top-level `system` text blocks in
 order. The rest become alternating user/assistant turns: consecutive same-role turns merge, tool
 results become `tool_result` blocks of a user turn, tool calls become `tool_use` blocks with
-their arguments parsed. Anything unexpressible raises `TranslationError` naming its path.
+their arguments parsed. Anything unexpressible raises `TranslationError` naming its path; a
+message field outside `KNOWN_MESSAGE_FIELDS` is ignored.
 Wire format: https://docs.anthropic.com/en/api/messages.
 """
 
@@ -19,7 +20,13 @@ import orjson
 
 from translators.errors import TranslationError
 
-__all__ = ["IMAGE_MEDIA_TYPES", "Conversation", "convert_messages"]
+__all__ = [
+    "IMAGE_MEDIA_TYPES",
+    "KNOWN_MESSAGE_FIELDS",
+    "Conversation",
+    "convert_messages",
+    "ignored_message_fields",
+]
 
 Block = dict[str, Any]
 
@@ -34,8 +41,16 @@ IMAGE_MEDIA_TYPES: frozenset[str] = frozenset(
 # only accepts earlier thinking together with the signature OpenAI's format has no room for.
 DROPPED_MESSAGE_FIELDS: tuple[str, ...] = ("name", "refusal", "reasoning_content")
 
-MESSAGE_FIELDS: frozenset[str] = frozenset(
-    {"role", "content", "tool_calls", "tool_call_id", *DROPPED_MESSAGE_FIELDS}
+# Fields that would ask for something Anthropic input cannot carry: accepted only when null.
+UNSUPPORTED_MESSAGE_FIELDS: dict[str, str] = {
+    "audio": "earlier audio answers cannot be replayed to Anthropic",
+    "function_call": "deprecated; send tool_calls instead",
+}
+
+# The one table of message fields this module knows; any other field is ignored.
+KNOWN_MESSAGE_FIELDS: frozenset[str] = frozenset(
+    {"role", "content", "tool_calls", "tool_call_id"}
+    | {*DROPPED_MESSAGE_FIELDS, *UNSUPPORTED_MESSAGE_FIELDS}
 )
 
 # `image_url.detail` is an OpenAI resolution hint; Anthropic sizes images itself.
@@ -222,9 +237,12 @@ def convert_messages(messages: Any) -> Conversation:
         role = message.get("role") if isinstance(message, Mapping) else None
         if role not in SYSTEM_ROLES and role not in TURN_BUILDERS:
             raise _fail(f"message role {role!r} is not supported", f"{path}.role")
-        for field in message:
-            if field not in MESSAGE_FIELDS:
-                raise _fail(f"message field {field!r} is not supported", f"{path}.{field}")
+        for field, value in message.items():
+            reason = UNSUPPORTED_MESSAGE_FIELDS.get(field)
+            if reason is not None and value is not None:
+                raise _fail(
+                    f"message field {field!r} is not supported: {reason}", f"{path}.{field}"
+                )
         if role in SYSTEM_ROLES:
             system.extend(_content_blocks(message.get("content"), "system", f"{path}.content"))
             continue
@@ -240,3 +258,16 @@ def convert_messages(messages: Any) -> Conversation:
     if not turns:
         raise _fail("messages must hold at least one user or assistant message", "messages")
     return Conversation(system=tuple(system), messages=tuple(turns))
+
+
+def ignored_message_fields(messages: Any) -> tuple[str, ...]:
+    """Paths of the message fields `convert_messages` ignores because it does not know them."""
+    if not isinstance(messages, Sequence) or isinstance(messages, str | bytes):
+        return ()
+    return tuple(
+        f"messages[{index}].{field}"
+        for index, message in enumerate(messages)
+        if isinstance(message, Mapping)
+        for field in message
+        if field not in KNOWN_MESSAGE_FIELDS
+    )

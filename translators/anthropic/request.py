@@ -1,8 +1,9 @@
 """OpenAI chat request body -> Anthropic Messages request (docs.anthropic.com/en/api/messages).
 
-Every OpenAI field is either mapped, refused with `TranslationError(param=...)`, or listed in
-`DROPPED_FIELDS` with the reason it means nothing upstream; an unknown field is refused, as
-OpenAI itself does. Structured outputs follow
+Every known OpenAI field is mapped, refused with `TranslationError(param=...)`, or listed in
+`DROPPED_FIELDS` with the reason it means nothing upstream. A field this module does not know
+(top level or message level) is ignored, and `ignored_fields` names it so it can be logged.
+Structured outputs follow
 https://docs.anthropic.com/en/docs/build-with-claude/structured-outputs and thinking budgets
 https://docs.anthropic.com/en/docs/build-with-claude/extended-thinking.
 """
@@ -13,14 +14,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from translators.anthropic.messages import convert_messages
+from translators.anthropic.messages import convert_messages, ignored_message_fields
 from translators.errors import TranslationError
 
 __all__ = [
     "DEFAULT_MAX_TOKENS",
     "DROPPED_FIELDS",
+    "KNOWN_FIELDS",
     "THINKING_BUDGETS",
     "build_request",
+    "ignored_fields",
     "request_path",
 ]
 
@@ -80,6 +83,9 @@ MAPPED_FIELDS: frozenset[str] = frozenset({
     "user", "safety_identifier",
 })  # fmt: skip
 
+# The one table of top-level fields this module knows; any other field is ignored.
+KNOWN_FIELDS: frozenset[str] = frozenset({*MAPPED_FIELDS, *DROPPED_FIELDS, *UNSUPPORTED})
+
 TOOL_CHOICES: dict[str, dict[str, str]] = {
     "auto": {"type": "auto"},
     "none": {"type": "none"},
@@ -92,14 +98,18 @@ def request_path(*, upstream_model: str, stream: bool) -> str:
     return "/v1/messages"
 
 
+def ignored_fields(body: Mapping[str, Any]) -> tuple[str, ...]:
+    """The param paths `build_request` ignores because it does not know them, in body order."""
+    if not isinstance(body, Mapping):
+        return ()
+    unknown = tuple(field for field in body if field not in KNOWN_FIELDS)
+    return unknown + ignored_message_fields(body.get("messages"))
+
+
 def _check_fields(body: Mapping[str, Any]) -> None:
     for field, value in body.items():
-        if field in MAPPED_FIELDS or field in DROPPED_FIELDS:
-            continue
         unsupported = UNSUPPORTED.get(field)
-        if unsupported is None:
-            raise TranslationError(f"unrecognized request argument: {field}", param=field)
-        if value not in unsupported.neutral:
+        if unsupported is not None and value not in unsupported.neutral:
             raise TranslationError(
                 f"{field} is not supported for this model: {unsupported.reason}", param=field
             )

@@ -3,11 +3,12 @@
 System and developer messages become the system instruction; the rest become `user` / `model`
 turns, consecutive turns of one role merged, as Gemini requires alternating roles. Tool results
 become `functionResponse` parts of a user turn, named after the assistant call they answer.
+A message field outside `KNOWN_MESSAGE_FIELDS` is ignored; a known one on the wrong role is refused.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,7 +16,13 @@ import orjson
 
 from translators.errors import TranslationError
 
-__all__ = ["SKIP_SIGNATURE", "Converted", "convert_messages"]
+__all__ = [
+    "KNOWN_MESSAGE_FIELDS",
+    "SKIP_SIGNATURE",
+    "Converted",
+    "convert_messages",
+    "ignored_message_fields",
+]
 
 # Message fields with no meaning upstream: a participant `name` (Gemini has one user),
 # an assistant `refusal` echoed back, and `reasoning_content` echoed back (Gemini does not
@@ -28,6 +35,15 @@ _MESSAGE_FIELDS = {
     "assistant": {"role", "content", "tool_calls"},
     "tool": {"role", "content", "tool_call_id"},
 }
+# Fields that would ask for something Gemini input cannot carry: accepted only when null.
+UNSUPPORTED_MESSAGE_FIELDS = {
+    "audio": "earlier audio answers cannot be replayed to Gemini",
+    "function_call": "deprecated; send tool_calls instead",
+}
+# The one table of message fields this module knows; any other field is ignored.
+KNOWN_MESSAGE_FIELDS: frozenset[str] = frozenset(
+    {*DROPPED_MESSAGE_FIELDS, *UNSUPPORTED_MESSAGE_FIELDS}.union(*_MESSAGE_FIELDS.values())
+)
 _ROLES = {"user": "user", "assistant": "model", "tool": "user"}
 
 # Gemini 3 refuses a replayed functionCall without its thought signature; this value is the
@@ -84,10 +100,29 @@ def _role_of(message: Any, path: str) -> str:
     role = message.get("role")
     if role not in _MESSAGE_FIELDS:
         raise TranslationError(f"unsupported message role {role!r}", param=f"{path}.role")
-    for key in message:
-        if key not in _MESSAGE_FIELDS[role] and key not in DROPPED_MESSAGE_FIELDS:
+    allowed = _MESSAGE_FIELDS[role].union(DROPPED_MESSAGE_FIELDS)
+    for key, value in message.items():
+        reason = UNSUPPORTED_MESSAGE_FIELDS.get(key)
+        if reason is not None:
+            if value is not None:
+                raise TranslationError(f"{key!r} is not supported: {reason}", param=f"{path}.{key}")
+        elif key in KNOWN_MESSAGE_FIELDS and key not in allowed:
+            # A field of another role (tool_calls on a user message) would be lost: refuse it.
             raise TranslationError(f"{key!r} is not supported on {role} messages", param=f"{path}.{key}")
     return role
+
+
+def ignored_message_fields(messages: Any) -> tuple[str, ...]:
+    """Paths of the message fields `convert_messages` ignores because it does not know them."""
+    if not isinstance(messages, Sequence) or isinstance(messages, str | bytes):
+        return ()
+    return tuple(
+        f"messages[{i}].{key}"
+        for i, message in enumerate(messages)
+        if isinstance(message, Mapping)
+        for key in message
+        if key not in KNOWN_MESSAGE_FIELDS
+    )
 
 
 def _append_turn(contents: list[dict[str, Any]], role: str, parts: list[dict[str, Any]]) -> None:

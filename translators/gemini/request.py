@@ -1,8 +1,8 @@
 """OpenAI chat request -> Gemini `generateContent` request (ai.google.dev/api/generate-content).
 
-Every OpenAI field is mapped, refused with a `TranslationError` naming it, or listed in
-`DROPPED_FIELDS` as meaningless upstream; an unknown field is refused, so nothing the client
-asked for is lost without a 400. Message conversion lives in `contents.py`.
+Every known OpenAI field is mapped, refused with a `TranslationError` naming it, or listed in
+`DROPPED_FIELDS` as meaningless upstream. A field this module does not know (top level or message
+level) is ignored, and `ignored_fields` names it so it can be logged. Messages are in `contents.py`.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from typing import Any
 from urllib.parse import quote
 
 from translators.errors import TranslationError
-from translators.gemini.contents import convert_messages
+from translators.gemini.contents import convert_messages, ignored_message_fields
 
-__all__ = ["build_request", "model_segment", "request_path"]
+__all__ = ["KNOWN_FIELDS", "build_request", "ignored_fields", "model_segment", "request_path"]
 
 # OpenAI-only fields with no meaning at Gemini: end-user ids and metadata for OpenAI's own
 # dashboards and abuse tracking, OpenAI-side storage and prompt caching, OpenAI's service tiers,
@@ -75,6 +75,9 @@ _HANDLED_FIELDS = frozenset(
     }
 )
 
+# The one table of top-level fields this module knows; any other field is ignored.
+KNOWN_FIELDS = frozenset({*_HANDLED_FIELDS, *GENERATION_FIELDS, *DROPPED_FIELDS, *DEFAULT_ONLY_FIELDS})
+
 TOOL_CHOICE_MODES = {"auto": "AUTO", "none": "NONE", "required": "ANY"}
 
 # The token budgets Gemini's own OpenAI-compatible endpoint uses for these efforts
@@ -121,14 +124,18 @@ def build_request(body: Mapping[str, Any], *, upstream_model: str) -> dict[str, 
     return request
 
 
+def ignored_fields(body: Mapping[str, Any]) -> tuple[str, ...]:
+    """The param paths `build_request` ignores because it does not know them, in body order."""
+    if not isinstance(body, Mapping):
+        return ()
+    unknown = tuple(key for key in body if key not in KNOWN_FIELDS)
+    return unknown + ignored_message_fields(body.get("messages"))
+
+
 def _check_fields(body: Mapping[str, Any]) -> None:
     for key, value in body.items():
-        if key in _HANDLED_FIELDS or key in GENERATION_FIELDS or key in DROPPED_FIELDS:
-            continue
         allowed = DEFAULT_ONLY_FIELDS.get(key)
-        if allowed is None:
-            raise TranslationError(f"{key!r} is not supported by Gemini", param=key)
-        if value not in allowed:
+        if allowed is not None and value not in allowed:
             raise TranslationError(f"{key!r} = {value!r} cannot be honoured by Gemini", param=key)
     if body.get("stream") not in (None, True, False):
         raise TranslationError("stream must be a boolean", param="stream")

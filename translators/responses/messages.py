@@ -3,7 +3,8 @@
 Order is kept. System, developer and user messages become `message` items of their own role with
 `input_*` parts; assistant text becomes a `message` of `output_text` / `refusal` parts followed by
 one `function_call` item per tool call; a `tool` message becomes a `function_call_output` item.
-Anything unexpressible raises `TranslationError` naming its path ("messages[2].content[0].type").
+Anything unexpressible raises `TranslationError` naming its path ("messages[2].content[0].type");
+a message field outside `KNOWN_MESSAGE_FIELDS` is ignored.
 """
 
 from __future__ import annotations
@@ -15,7 +16,13 @@ import orjson
 
 from translators.errors import TranslationError
 
-__all__ = ["DROPPED_MESSAGE_FIELDS", "IMAGE_DETAILS", "convert_messages"]
+__all__ = [
+    "DROPPED_MESSAGE_FIELDS",
+    "IMAGE_DETAILS",
+    "KNOWN_MESSAGE_FIELDS",
+    "convert_messages",
+    "ignored_message_fields",
+]
 
 Item = dict[str, Any]
 Part = dict[str, Any]
@@ -39,8 +46,9 @@ ROLE_FIELDS: dict[str, str] = {
     "tool_call_id": "tool",
 }
 
-MESSAGE_FIELDS: frozenset[str] = frozenset(
-    {"role", "content", *ROLE_FIELDS, *DROPPED_MESSAGE_FIELDS}
+# The one table of message fields this module knows; any other field is ignored.
+KNOWN_MESSAGE_FIELDS: frozenset[str] = frozenset(
+    {"role", "content", *ROLE_FIELDS, *DROPPED_MESSAGE_FIELDS, *UNSUPPORTED_MESSAGE_FIELDS}
 )
 
 # `image_url.detail` values the Responses API documents; OpenAI's default is "auto".
@@ -231,8 +239,6 @@ def _check_fields(message: Mapping[str, Any], role: str, path: str) -> None:
                 f"message field {field!r} is not supported: {UNSUPPORTED_MESSAGE_FIELDS[field]}",
                 f"{path}.{field}",
             )
-        if field not in MESSAGE_FIELDS and field not in UNSUPPORTED_MESSAGE_FIELDS:
-            raise _fail(f"message field {field!r} is not supported", f"{path}.{field}")
         owner = ROLE_FIELDS.get(field)
         if owner is not None and owner != role and value is not None:
             raise _fail(f"only {owner} messages carry {field}", f"{path}.{field}")
@@ -254,3 +260,16 @@ def convert_messages(messages: Any) -> list[Item]:
     if not items:
         raise _fail("messages must hold at least one message", "messages")
     return items
+
+
+def ignored_message_fields(messages: Any) -> tuple[str, ...]:
+    """Paths of the message fields `convert_messages` ignores because it does not know them."""
+    if not isinstance(messages, Sequence) or isinstance(messages, str | bytes):
+        return ()
+    return tuple(
+        f"messages[{index}].{field}"
+        for index, message in enumerate(messages)
+        if isinstance(message, Mapping)
+        for field in message
+        if field not in KNOWN_MESSAGE_FIELDS
+    )

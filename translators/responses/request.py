@@ -1,8 +1,9 @@
 """OpenAI chat request -> Responses request (platform.openai.com/docs/api-reference/responses).
 
-Every chat field is mapped, passed under the same name, refused with `TranslationError(param=...)`,
-or listed in `DROPPED_FIELDS` with the reason it means nothing upstream; an unknown field is
-refused, as OpenAI itself does. `store` is sent as false unless the client set it: a gateway must
+Every known chat field is mapped, passed under the same name, refused with
+`TranslationError(param=...)`, or listed in `DROPPED_FIELDS` with the reason it means nothing
+upstream; a field this module does not know (top level or message level) is ignored, and
+`ignored_fields` names it. `store` is sent as false unless the client set it: a gateway must
 not have the upstream keep conversations the client never asked to store.
 """
 
@@ -13,9 +14,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from translators.errors import TranslationError
-from translators.responses.messages import convert_messages
+from translators.responses.messages import convert_messages, ignored_message_fields
 
-__all__ = ["DROPPED_FIELDS", "PASSED_FIELDS", "REASONING_EFFORTS", "build_request", "request_path"]
+__all__ = [
+    "DROPPED_FIELDS",
+    "KNOWN_FIELDS",
+    "PASSED_FIELDS",
+    "REASONING_EFFORTS",
+    "build_request",
+    "ignored_fields",
+    "request_path",
+]
 
 # Fields dropped because they mean nothing to the Responses API and dropping them changes no answer:
 DROPPED_FIELDS: tuple[str, ...] = (
@@ -66,6 +75,11 @@ MAPPED_FIELDS: frozenset[str] = frozenset({
     "response_format", "reasoning_effort", "verbosity", "store", "logprobs", "top_logprobs",
 })  # fmt: skip
 
+# The one table of top-level fields this module knows; any other field is ignored.
+KNOWN_FIELDS: frozenset[str] = frozenset(
+    {*MAPPED_FIELDS, *PASSED_FIELDS, *DROPPED_FIELDS, *UNSUPPORTED}
+)
+
 # The `reasoning.effort` values the Responses API documents.
 REASONING_EFFORTS: tuple[str, ...] = ("none", "minimal", "low", "medium", "high", "xhigh", "max")
 
@@ -91,14 +105,18 @@ def request_path(*, upstream_model: str, stream: bool) -> str:
     return "/responses"
 
 
+def ignored_fields(body: Mapping[str, Any]) -> tuple[str, ...]:
+    """The param paths `build_request` ignores because it does not know them, in body order."""
+    if not isinstance(body, Mapping):
+        return ()
+    unknown = tuple(field for field in body if field not in KNOWN_FIELDS)
+    return unknown + ignored_message_fields(body.get("messages"))
+
+
 def _check_fields(body: Mapping[str, Any]) -> None:
     for field, value in body.items():
-        if field in MAPPED_FIELDS or field in PASSED_FIELDS or field in DROPPED_FIELDS:
-            continue
         unsupported = UNSUPPORTED.get(field)
-        if unsupported is None:
-            raise TranslationError(f"unrecognized request argument: {field}", param=field)
-        if value not in unsupported.neutral:
+        if unsupported is not None and value not in unsupported.neutral:
             raise TranslationError(
                 f"{field} is not supported by this model: {unsupported.reason}", param=field
             )
