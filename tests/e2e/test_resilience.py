@@ -193,3 +193,13 @@ def test_health_probes_mark_a_failing_target_down_skip_it_and_switch_back(gatewa
         time.sleep(0.05)
     assert ask(gateway, "pooled") == "from alpha"
     assert "health check: alpha" in gateway.log() and "is back" in gateway.log()
+
+
+def test_429_without_retry_after_backs_off_from_one_second(gateway, upstream_a):
+    upstream_a.default = status(429, "slow down")
+    assert ask(gateway, "pooled") == "from beta"
+    upstream_a.default = answer("from alpha")
+    assert ask(gateway, "pooled") == "from beta", "alpha is cooling for the first backoff step"
+    assert len(upstream_a.requests) == 1
+    time.sleep(1.1)
+    assert ask(gateway, "pooled") == "from alpha"

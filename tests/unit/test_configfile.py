@@ -49,3 +49,34 @@ def test_duplicate_entry_names_are_refused():
     with pytest.raises(ConfigError) as caught:
         parse_config("openai-compatibility:\n  - {name: a, base-url: 'http://a'}\n  - {name: a, base-url: 'http://b'}\n", {})
     assert "two entries are named 'a'" in str(caught.value)
+
+
+def test_chains_and_fallbacks_that_loop_or_name_unknown_ids_are_refused_with_key_paths():
+    text = """
+openai-compatibility:
+  - name: a
+    base-url: http://a/v1
+    models: [{name: m1, fallbacks: [m2]}, {name: m2, fallbacks: [m1]}]
+chains:
+  - {name: best, models: [m1, nope]}
+"""
+    with pytest.raises(ConfigError) as caught:
+        parse_config(text, {})
+    messages = [str(p) for p in caught.value.problems]
+    assert "chains[0].models[1] (line 7): unknown model id 'nope'" in messages
+    assert any("routing loop: m1 -> m2 -> m1" in m for m in messages)
+
+
+def test_a_chain_of_chains_and_passthrough_ids_is_accepted():
+    config, _ = parse_config("""
+openai-compatibility:
+  - {name: a, prefix: any, base-url: "http://a/v1"}
+  - {name: b, base-url: "http://b/v1", models: [{name: m}]}
+chains:
+  - {name: inner, models: [any/vendor/model, m]}
+  - {name: outer, models: [inner, m]}
+""", {})
+    from gateway.catalog import build_catalog
+
+    route = build_catalog(config).route("outer")
+    assert [pool.id for pool in route.pools] == ["any/vendor/model", "m"]
