@@ -100,7 +100,9 @@ class Catalog:
         self.providers = providers
         self.credentials = credentials
         self.chains = chains
-        self._routes: dict[str, Route] = {}
+        # Routes of plain pools are built once here, so a request allocates none.
+        self._routes: dict[str, Route] = {pid: Route(pid, (pool,)) for pid, pool in pools.items()
+                                          if not pool.fallbacks and pid not in chains}
 
     def resolve(self, model: str) -> Pool:
         pool = self.pools.get(model)

@@ -9,6 +9,7 @@ pure translator package from `translators/`.
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from collections.abc import Mapping
@@ -26,6 +27,8 @@ from translators.errors import TranslationError, UpstreamErrorInfo
 from translators.gemini import embeddings as gemini_embeddings
 
 __all__ = ["DIALECTS", "ClientStream", "Dialect", "Outgoing"]
+
+log = logging.getLogger("gateway.dialects")
 
 DONE = b"data: [DONE]\n\n"
 ANTHROPIC_VERSION = "2023-06-01"
@@ -170,6 +173,10 @@ class Translated:
         return credential.provider.base_url + self._probe_path, {**auth, **dict(credential.provider.headers)}
 
     def prepare(self, endpoint: str, body: Mapping[str, Any], target: Target, *, stream: bool) -> Outgoing:
+        if log.isEnabledFor(logging.DEBUG):
+            ignored = self.module.ignored_fields(body)
+            if ignored:
+                log.debug("fields with no %s equivalent, not sent upstream: %s", self.name, ", ".join(ignored))
         request = self.module.build_request({**body, "stream": stream}, upstream_model=target.upstream_model)
         path = self.module.request_path(upstream_model=target.upstream_model, stream=stream)
         return Outgoing(target.credential.provider.base_url + path,

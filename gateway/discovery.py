@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 
 import httpx
 
+from gateway.background import BackgroundLoop
+
 if TYPE_CHECKING:
     from gateway.app import Gateway
 
@@ -35,21 +37,15 @@ def parse_tags(document: object) -> tuple[str, ...]:
 class OllamaDiscovery:
     def __init__(self, gateway: Gateway) -> None:
         self._gateway = gateway
-        self._task: asyncio.Task[None] | None = None
+        self._loop = BackgroundLoop("ollama discovery", self._run)
         self._down: set[str] = set()
 
     def start(self) -> None:
         if any(entry.models is None and not entry.disabled for entry in self._gateway.runtime.config.ollama):
-            self._task = asyncio.ensure_future(self._run())
+            self._loop.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+        await self._loop.stop()
 
     async def _run(self) -> None:
         async with httpx.AsyncClient(timeout=PROBE_TIMEOUT_SECONDS, trust_env=False) as client:

@@ -99,7 +99,7 @@ class Health:
 
     def forget_probes(self) -> None:
         """Health checks were switched off: their last verdicts must not keep a target down."""
-        for (credential, model), state in self._states.items():
+        for (_credential, model), state in self._states.items():
             if model == _WHOLE_KEY:
                 state.probe_ok = None
 

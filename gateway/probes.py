@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 
 import httpx
 
+from gateway.background import BackgroundLoop
+
 from gateway.catalog import Credential
 from gateway.dialects import DIALECTS
 
@@ -29,20 +31,14 @@ log = logging.getLogger("gateway.health")
 class HealthProber:
     def __init__(self, gateway: Gateway) -> None:
         self._gateway = gateway
-        self._task: asyncio.Task[None] | None = None
+        self._loop = BackgroundLoop("health checks", self._run)
         self._down: set[str] = set()
 
     def start(self) -> None:
-        self._task = asyncio.ensure_future(self._run())
+        self._loop.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+        await self._loop.stop()
 
     async def _run(self) -> None:
         async with httpx.AsyncClient(trust_env=False) as client:

@@ -16,6 +16,7 @@ import signal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from gateway.background import BackgroundLoop
 from gateway.configfile import ConfigError, load_config
 
 if TYPE_CHECKING:
@@ -30,7 +31,7 @@ class ConfigWatcher:
     def __init__(self, gateway: Gateway, path: str | Path) -> None:
         self._gateway = gateway
         self._path = Path(path)
-        self._task: asyncio.Task[None] | None = None
+        self._loop = BackgroundLoop("config watcher", self._watch)
         self._stamp = self._read_stamp()
 
     def _read_stamp(self) -> tuple[int, int] | None:
@@ -46,16 +47,10 @@ class ConfigWatcher:
             loop.add_signal_handler(signal.SIGHUP, lambda: self.reload("SIGHUP"))
         except (NotImplementedError, RuntimeError, ValueError):
             log.debug("SIGHUP reload is not available in this process")
-        self._task = asyncio.ensure_future(self._watch())
+        self._loop.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+        await self._loop.stop()
 
     async def _watch(self) -> None:
         while True:

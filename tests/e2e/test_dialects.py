@@ -205,3 +205,13 @@ def test_endpoint_a_dialect_does_not_have_answers_501_naming_it(gateway, upstrea
     assert caught.value.status_code == 501
     assert "/v1/embeddings" in caught.value.message and "anthropic" in caught.value.message
     assert upstream_a.requests == []
+
+
+def test_unknown_fields_are_dropped_for_a_translated_dialect_and_logged_at_debug(gateway_factory, upstream_a,
+                                                                                   upstream_b):
+    upstream_a.default = mocks.anthropic_text()
+    gateway = gateway_factory(config(upstream_a.root, upstream_b.root) + "debug: true\n")
+    gateway.client().chat.completions.create(model="sonnet", messages=MESSAGES,
+                                             extra_body={"x_trace_id": "abc"})
+    assert "x_trace_id" not in upstream_a.requests[0].body
+    assert "not sent upstream: x_trace_id" in gateway.log()

@@ -99,7 +99,7 @@ def request_path(*, upstream_model: str, stream: bool) -> str:
 
 
 def ignored_fields(body: Mapping[str, Any]) -> tuple[str, ...]:
-    """The param paths `build_request` ignores because it does not know them, in body order."""
+    """The param paths `build_request` ignores as unknown: top-level ones, then message ones."""
     if not isinstance(body, Mapping):
         return ()
     unknown = tuple(field for field in body if field not in KNOWN_FIELDS)

@@ -125,7 +125,7 @@ def build_request(body: Mapping[str, Any], *, upstream_model: str) -> dict[str, 
 
 
 def ignored_fields(body: Mapping[str, Any]) -> tuple[str, ...]:
-    """The param paths `build_request` ignores because it does not know them, in body order."""
+    """The param paths `build_request` ignores as unknown: top-level ones, then message ones."""
     if not isinstance(body, Mapping):
         return ()
     unknown = tuple(key for key in body if key not in KNOWN_FIELDS)
