@@ -110,7 +110,7 @@ def main() -> int:
     servers = [ServerThread(mock) for mock in mocks]
     # The faulty upstreams' deliberate errors are not news.
     logging.getLogger("uvicorn.error").setLevel(logging.CRITICAL)
-    for mock, server in zip(mocks, servers):
+    for mock, server in zip(mocks, servers, strict=True):
         server.__enter__()
         mock.port = server.port
     entries = "".join(f"""
@@ -139,8 +139,8 @@ openai-compatibility:{entries}
               **{k: results[k] for k in ("sent", "succeeded", "failed", "cut_after_first_byte")},
               "failed_while_a_healthy_target_existed": results["failed"],
               "upstream_attempts": [served[m.port] for m in mocks], "reasons": dict(reasons)}
-    print(f"| sent | succeeded | failed | cut after first byte | attempts per upstream (faulty, faulty, healthy) |")
-    print(f"|---|---|---|---|---|")
+    print("| sent | succeeded | failed | cut after first byte | attempts per upstream (faulty, faulty, healthy) |")
+    print("|---|---|---|---|---|")
     print(f"| {report['sent']} | {report['succeeded']} | {report['failed']} | {report['cut_after_first_byte']} | "
           f"{report['upstream_attempts']} |")
     for reason, count in reasons.most_common():

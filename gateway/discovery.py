@@ -12,7 +12,7 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING
 
-import httpx
+import aiohttp
 
 from gateway.background import BackgroundLoop
 
@@ -48,7 +48,8 @@ class OllamaDiscovery:
         await self._loop.stop()
 
     async def _run(self) -> None:
-        async with httpx.AsyncClient(timeout=PROBE_TIMEOUT_SECONDS, trust_env=False) as client:
+        timeout = aiohttp.ClientTimeout(total=PROBE_TIMEOUT_SECONDS)
+        async with aiohttp.ClientSession(timeout=timeout, cookie_jar=aiohttp.DummyCookieJar()) as client:
             while True:
                 entries = [e for e in self._gateway.runtime.config.ollama if e.models is None and not e.disabled]
                 if not entries:
@@ -62,12 +63,12 @@ class OllamaDiscovery:
                     self._gateway.use_discovered(found)
                 await asyncio.sleep(min(e.refresh_seconds for e in entries))
 
-    async def _probe(self, client: httpx.AsyncClient, name: str, base_url: str) -> tuple[str, ...] | None:
+    async def _probe(self, client: aiohttp.ClientSession, name: str, base_url: str) -> tuple[str, ...] | None:
         try:
-            response = await client.get(base_url + "/api/tags")
-            response.raise_for_status()
-            names = parse_tags(response.json())
-        except (httpx.HTTPError, ValueError) as exc:
+            async with client.get(base_url + "/api/tags") as response:
+                response.raise_for_status()
+                names = parse_tags(await response.json(content_type=None))
+        except (aiohttp.ClientError, OSError, TimeoutError, ValueError) as exc:
             if name not in self._down:
                 self._down.add(name)
                 log.warning("ollama entry %r at %s cannot list its models (%s); /v1/models omits them until "

@@ -13,7 +13,7 @@ import logging
 import time
 from typing import TYPE_CHECKING
 
-import httpx
+import aiohttp
 
 from gateway.background import BackgroundLoop
 
@@ -41,7 +41,7 @@ class HealthProber:
         await self._loop.stop()
 
     async def _run(self) -> None:
-        async with httpx.AsyncClient(trust_env=False) as client:
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as client:
             while True:
                 settings = self._gateway.runtime.config.health_check
                 if settings.enabled:
@@ -52,17 +52,18 @@ class HealthProber:
                     self._gateway.health.forget_probes()
                 await asyncio.sleep(settings.interval_seconds)
 
-    async def _probe(self, client: httpx.AsyncClient, credential: Credential, timeout: float) -> None:
+    async def _probe(self, client: aiohttp.ClientSession, credential: Credential, timeout: float) -> None:
         dialect = DIALECTS.get(credential.provider.dialect)
         if dialect is None:
             return
         url, headers = dialect.probe(credential)
         started = time.monotonic()
         try:
-            response = await client.get(url, headers=headers, timeout=timeout)
-            ok = response.status_code < 500 and response.status_code not in (401, 403)
-            why = f"HTTP {response.status_code}"
-        except httpx.HTTPError as exc:
+            async with client.get(url, headers=headers, timeout=aiohttp.ClientTimeout(total=timeout)) as response:
+                await response.read()
+            ok = response.status < 500 and response.status not in (401, 403)
+            why = f"HTTP {response.status}"
+        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
             ok, why = False, type(exc).__name__
         latency = time.monotonic() - started
         self._gateway.health.probed(credential.id, ok=ok, latency=latency if ok else None)

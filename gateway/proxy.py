@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
+import aiohttp
 
 from gateway.catalog import Pool, Route, Target
 from gateway.dialects import DIALECTS, ClientStream, Dialect, Outgoing
@@ -25,7 +25,7 @@ from gateway.errors import (ClientError, GatewayError, NotImplementedDialect, Ra
                             openai_error_body)
 from gateway.ratelimit import retry_after_seconds
 from gateway.router import Router
-from gateway.upstream import Upstreams
+from gateway.upstream import UPSTREAM_ERRORS, Upstreams, lower_headers
 from translators import openai as passthrough
 from translators.errors import StreamError, TranslationError, UpstreamErrorInfo
 
@@ -136,44 +136,44 @@ class Proxy:
                        route: Route, target: Target, *, stream: bool, keep_usage: bool) -> Answer | StreamAnswer:
         provider = target.credential.provider
         timeouts = provider.timeouts
-        client = self.upstreams.client(provider)
-        request = self.upstreams.request(outgoing.url, outgoing.headers, outgoing.content, timeouts)
+        session = self.upstreams.session(provider)
         deadline = asyncio.get_running_loop().time() + timeouts.total_seconds
         try:
             async with asyncio.timeout(timeouts.first_byte_seconds):
-                response = await client.send(request, stream=True)
-                if response.status_code >= 300:
+                response = await session.post(self.upstreams.url(outgoing.url), data=outgoing.content,
+                                              headers=outgoing.headers, timeout=self.upstreams.timeout(timeouts))
+                if response.status >= 300:
                     await self._refused(dialect, response, target)
-                # From here on the limit is the silence between chunks.
-                request.extensions["timeout"]["read"] = timeouts.idle_seconds
                 if stream:
                     converter = dialect.stream(model=route.id, keep_usage=keep_usage)
                     return await self._stream(converter, response, target, deadline)
         except TimeoutError:
             raise _Retry(_timeout(target, "did not answer within timeouts.first-byte-seconds")) from None
-        except httpx.TimeoutException:
-            raise _Retry(_timeout(target, "did not answer in time")) from None
-        except httpx.TransportError as exc:
+        except aiohttp.ClientConnectorError as exc:
             raise _Retry(_Failure(target, UpstreamError(
                 502, f"Provider {provider.name} is unreachable ({type(exc).__name__}); check its base-url.",
                 type="server_error", code="upstream_unreachable"))) from None
+        except UPSTREAM_ERRORS:
+            raise _Retry(_broken(target)) from None
         return await self._whole(dialect, endpoint, body, response, route, target, deadline)
 
-    async def _refused(self, dialect: Dialect, response: httpx.Response, target: Target) -> None:
+    async def _refused(self, dialect: Dialect, response: aiohttp.ClientResponse, target: Target) -> None:
         """Classifies a non-2xx answer: raises `_Retry` to move on, `UpstreamError` to stop."""
-        status = response.status_code
+        status = response.status
         try:
             raw = await _read_capped(response, MAX_ERROR_BODY)
-        except httpx.HTTPError:
+        except (*UPSTREAM_ERRORS, TimeoutError):
             raw = b""
         finally:
-            await response.aclose()
+            # A fully read error answer leaves the connection reusable; release closes it otherwise.
+            response.release()
         now = self.clock()
-        info = dialect.error(status, response.headers, raw, now=now)
+        headers = lower_headers(response.headers)
+        info = dialect.error(status, headers, raw, now=now)
         message = _redact(info.message, target)
         provider = target.credential.provider.name
         if status == 429 or info.type == "rate_limit_error":
-            hint = retry_after_seconds(response.headers, now=now)
+            hint = retry_after_seconds(headers, now=now)
             hint = info.retry_after if hint is None else hint
             self.router.cooldowns.rate_limited(target.credential.id, target.upstream_model, retry_after=hint, now=now)
             raise _Retry(_Failure(target, UpstreamError(429, f"Provider {provider} is rate limited: {message}",
@@ -190,17 +190,17 @@ class Proxy:
                 code="upstream_error")))
         raise UpstreamError(status, message, type=info.type, code=info.code)
 
-    async def _whole(self, dialect: Dialect, endpoint: str, body: dict[str, Any], response: httpx.Response,
+    async def _whole(self, dialect: Dialect, endpoint: str, body: dict[str, Any], response: aiohttp.ClientResponse,
                      route: Route, target: Target, deadline: float) -> Answer:
         try:
             async with asyncio.timeout_at(deadline):
-                raw = await response.aread()
-        except (TimeoutError, httpx.TimeoutException):
+                raw = await response.read()
+        except TimeoutError:
             raise _Retry(_timeout(target, "timed out while sending its answer")) from None
-        except httpx.TransportError:
+        except UPSTREAM_ERRORS:
             raise _Retry(_broken(target)) from None
         finally:
-            await response.aclose()
+            response.release()
         try:
             answer = dialect.whole(endpoint, raw, model=route.id, body=body)
         except TranslationError as exc:
@@ -208,9 +208,9 @@ class Proxy:
                                   f"{exc.message}.", type="server_error", code="upstream_malformed"))) from None
         return Answer(200, answer)
 
-    async def _stream(self, converter: ClientStream, response: httpx.Response, target: Target,
+    async def _stream(self, converter: ClientStream, response: aiohttp.ClientResponse, target: Target,
                       deadline: float) -> StreamAnswer:
-        upstream = response.aiter_bytes()
+        upstream = response.content.iter_any()
         first: list[bytes] = []
         try:
             while not first:
@@ -221,11 +221,11 @@ class Proxy:
                     break
                 first = converter.feed(chunk)
         except (StreamError, TranslationError) as exc:
-            await response.aclose()
+            response.close()
             info = exc.info if isinstance(exc, StreamError) else _malformed(exc)
             raise _Retry(_Failure(target, _stream_error(target, info))) from None
         except BaseException:
-            await response.aclose()
+            response.close()
             raise
         return StreamAnswer(_relay(first, upstream, converter, response, target, deadline))
 
@@ -249,9 +249,10 @@ class Proxy:
 
 
 async def _relay(first: list[bytes], upstream: AsyncIterator[bytes], converter: ClientStream,
-                 response: httpx.Response, target: Target, deadline: float) -> AsyncIterator[bytes]:
+                 response: aiohttp.ClientResponse, target: Target, deadline: float) -> AsyncIterator[bytes]:
     """Client bytes for a committed stream; a failure now can only end it with an error event."""
     loop = asyncio.get_running_loop()
+    complete = False
     try:
         for chunk in first:
             yield chunk
@@ -264,17 +265,22 @@ async def _relay(first: list[bytes], upstream: AsyncIterator[bytes], converter: 
                     return
             for chunk in converter.close():
                 yield chunk
+            complete = True
         except StreamError as exc:
             yield _error_event(_stream_error(target, exc.info))
         except TranslationError as exc:
             yield _error_event(_stream_error(target, _malformed(exc)))
-        except httpx.TimeoutException:
+        except TimeoutError:
             yield _error_event(_timeout(target, "went silent mid-stream (timeouts.idle-seconds)").error)
-        except httpx.TransportError:
+        except UPSTREAM_ERRORS:
             yield _error_event(_broken(target).error)
         log.debug("stream done: provider=%s usage=%s", target.credential.provider.name, converter.usage)
     finally:
-        await response.aclose()
+        if complete:
+            response.release()
+        else:
+            # Closed, not released: a client gone mid-stream must stop the upstream at once.
+            response.close()
 
 
 def _unsupported(endpoint: str, pool: Pool, target: Target) -> GatewayError:
@@ -317,10 +323,10 @@ def _redact(message: str, target: Target) -> str:
     return message.replace(key, "[redacted]") if key and key in message else message
 
 
-async def _read_capped(response: httpx.Response, limit: int) -> bytes:
+async def _read_capped(response: aiohttp.ClientResponse, limit: int) -> bytes:
     chunks: list[bytes] = []
     size = 0
-    async for chunk in response.aiter_bytes():
+    async for chunk in response.content.iter_any():
         chunks.append(chunk)
         size += len(chunk)
         if size >= limit:

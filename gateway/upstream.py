@@ -1,74 +1,74 @@
-"""One shared, pooled `httpx.AsyncClient` per provider entry, and the failures it can raise.
+"""One shared, pooled aiohttp session per provider entry (and timeout set).
 
-Clients are keyed by the provider's stable id, so a config reload that keeps an entry keeps
-its warm keep-alive connections. Environment proxies are ignored (`trust_env=False`): a
-gateway's route to its upstreams is configuration, not ambient state.
+Sessions are keyed by the provider's stable id and its timeouts, so a config reload that keeps
+an entry keeps its warm keep-alive connections. aiohttp rather than httpx: with 64 requests in
+flight, httpcore's pool checks every idle connection with a syscall on every request, which
+measured 1.3 ms of CPU per request against aiohttp's 0.08 ms (see README, Performance).
+Cookies are never kept (an upstream's cookies must not follow other clients' requests) and
+environment proxies are ignored: the route to an upstream is configuration, not ambient state.
 """
 
 from __future__ import annotations
 
-from http.cookiejar import CookieJar, DefaultCookiePolicy
-
-import httpx
+import aiohttp
+from yarl import URL
 
 from gateway.catalog import Provider
 from gateway.config import TimeoutConfig
 
-__all__ = ["Upstreams"]
+__all__ = ["UPSTREAM_ERRORS", "Upstreams", "lower_headers"]
 
 MAX_CACHED_URLS = 4096
+# What aiohttp raises when the upstream cannot be reached or breaks the exchange.
+UPSTREAM_ERRORS = (aiohttp.ClientError, OSError)
 
 
-def _no_cookies() -> CookieJar:
-    """A jar that keeps nothing: an upstream's cookies must not follow other clients' requests."""
-    return CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
+def lower_headers(headers: aiohttp.typedefs.LooseHeaders) -> dict[str, str]:
+    """Response headers as the plain lower-case mapping translators expect."""
+    return {str(k).lower(): str(v) for k, v in headers.items()}
 
 
 class Upstreams:
-    __slots__ = ("_clients", "_urls")
+    __slots__ = ("_sessions", "_urls", "_timeouts")
 
     def __init__(self) -> None:
-        self._clients: dict[tuple[str, TimeoutConfig], httpx.AsyncClient] = {}
-        self._urls: dict[str, httpx.URL] = {}
+        self._sessions: dict[tuple[str, TimeoutConfig], aiohttp.ClientSession] = {}
+        self._urls: dict[str, URL] = {}
+        self._timeouts: dict[TimeoutConfig, aiohttp.ClientTimeout] = {}
 
-    def request(self, url: str, headers: dict[str, str], content: bytes, timeouts: TimeoutConfig) -> httpx.Request:
-        """A POST built without the client's merging of base URL, headers and cookies.
+    def session(self, provider: Provider) -> aiohttp.ClientSession:
+        key = (provider.id, provider.timeouts)
+        session = self._sessions.get(key)
+        if session is None:
+            connector = aiohttp.TCPConnector(limit=0, limit_per_host=0, keepalive_timeout=60.0, ttl_dns_cache=300)
+            session = self._sessions[key] = aiohttp.ClientSession(
+                connector=connector, cookie_jar=aiohttp.DummyCookieJar(), trust_env=False,
+                timeout=self.timeout(provider.timeouts), raise_for_status=False)
+        return session
 
-        Its timeout dict is its own: the proxy lowers `read` from the first-byte limit to the
-        idle limit once the headers are in, before the body is read.
-        """
+    def timeout(self, timeouts: TimeoutConfig) -> aiohttp.ClientTimeout:
+        """connect bounds getting a connection; sock_read every silence, headers included."""
+        timeout = self._timeouts.get(timeouts)
+        if timeout is None:
+            timeout = self._timeouts[timeouts] = aiohttp.ClientTimeout(
+                total=None, connect=timeouts.connect_seconds, sock_connect=timeouts.connect_seconds,
+                sock_read=timeouts.idle_seconds)
+        return timeout
+
+    def url(self, url: str) -> URL:
         parsed = self._urls.get(url)
         if parsed is None:
             if len(self._urls) >= MAX_CACHED_URLS:
                 self._urls.clear()
-            parsed = self._urls[url] = httpx.URL(url)
-        timeout = {"connect": timeouts.connect_seconds, "read": timeouts.first_byte_seconds,
-                   "write": timeouts.idle_seconds, "pool": timeouts.connect_seconds}
-        return httpx.Request("POST", parsed, headers=headers, content=content, extensions={"timeout": timeout})
-
-    def client(self, provider: Provider) -> httpx.AsyncClient:
-        key = (provider.id, provider.timeouts)
-        client = self._clients.get(key)
-        if client is None:
-            client = self._clients[key] = self._new_client(provider.timeouts)
-        return client
+            parsed = self._urls[url] = URL(url, encoded=True)
+        return parsed
 
     async def retire(self, keep: set[tuple[str, TimeoutConfig]]) -> None:
-        """Closes clients of entries a reload removed or changed (after in-flight use ends)."""
-        for key in [k for k in self._clients if k not in keep]:
-            await self._clients.pop(key).aclose()
-
-    def _new_client(self, t: TimeoutConfig) -> httpx.AsyncClient:
-        return httpx.AsyncClient(
-            timeout=httpx.Timeout(connect=t.connect_seconds, read=t.first_byte_seconds, write=t.idle_seconds,
-                                  pool=t.connect_seconds),
-            limits=httpx.Limits(max_connections=None, max_keepalive_connections=256, keepalive_expiry=60.0),
-            trust_env=False,
-            cookies=_no_cookies(),
-            follow_redirects=False,
-        )
+        """Closes sessions of entries a reload removed or changed (after in-flight use ends)."""
+        for key in [k for k in self._sessions if k not in keep]:
+            await self._sessions.pop(key).close()
 
     async def aclose(self) -> None:
-        clients, self._clients = list(self._clients.values()), {}
-        for client in clients:
-            await client.aclose()
+        sessions, self._sessions = list(self._sessions.values()), {}
+        for session in sessions:
+            await session.close()
