@@ -14,6 +14,7 @@ from typing import Any
 
 import orjson
 
+from translators.common import error_type_for_status, load_error_body
 from translators.errors import StreamError, TranslationError, UpstreamErrorInfo
 from translators.sse import SSEDecoder
 
@@ -26,17 +27,6 @@ __all__ = [
 ]
 
 DONE = b"data: [DONE]\n\n"
-# HTTP status -> OpenAI error type, for upstreams whose error body says nothing usable.
-ERROR_TYPES = {
-    400: "invalid_request_error",
-    401: "authentication_error",
-    403: "permission_error",
-    404: "not_found_error",
-    409: "invalid_request_error",
-    413: "invalid_request_error",
-    422: "invalid_request_error",
-    429: "rate_limit_error",
-}
 
 
 def client_wants_usage(body: Mapping[str, Any]) -> bool:
@@ -70,10 +60,7 @@ def rewrite_response(payload: bytes, *, model: str) -> tuple[bytes, dict[str, An
 def parse_error(status: int, headers: Mapping[str, str], body: bytes) -> UpstreamErrorInfo:
     """OpenAI's envelope {"error": {"message", "type", "code"}}; anything else by status."""
     message, type_, code = "", None, None
-    try:
-        document = orjson.loads(body) if body else None
-    except orjson.JSONDecodeError:
-        document = None
+    document = load_error_body(body)
     error = document.get("error") if isinstance(document, dict) else None
     if isinstance(error, dict):
         message = str(error.get("message") or "")
@@ -86,7 +73,7 @@ def parse_error(status: int, headers: Mapping[str, str], body: bytes) -> Upstrea
     elif body and document is None:
         message = body[:300].decode("utf-8", errors="replace").strip()
     if not type_:
-        type_ = ERROR_TYPES.get(status, "server_error" if status >= 500 else "invalid_request_error")
+        type_ = error_type_for_status(status)
     return UpstreamErrorInfo(status=status, type=type_, message=message or f"upstream answered HTTP {status}",
                              code=code)
 

@@ -10,9 +10,10 @@ import json
 from typing import Any
 
 import pytest
-from openai.lib.streaming.chat import ChatCompletionStreamState
 from openai.types.chat import ChatCompletionChunk
 
+from tests.translators import streams
+from tests.translators.streams import assemble
 from translators.anthropic import StreamDecoder
 from translators.errors import StreamError, TranslationError
 
@@ -136,44 +137,17 @@ def decoder() -> StreamDecoder:
 def chunk(
     message_id: str, delta: dict[str, Any], finish_reason: str | None = None
 ) -> dict[str, Any]:
-    return {
-        "id": message_id,
-        "object": "chat.completion.chunk",
-        "created": CREATED,
-        "model": "claude-sonnet",
-        "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason, "logprobs": None}],
-    }
+    return streams.choice_chunk(
+        id=message_id, model="claude-sonnet", created=CREATED, delta=delta, finish_reason=finish_reason
+    )
 
 
 def usage_chunk(message_id: str, **usage: Any) -> dict[str, Any]:
-    return {
-        "id": message_id,
-        "object": "chat.completion.chunk",
-        "created": CREATED,
-        "model": "claude-sonnet",
-        "choices": [],
-        "usage": usage,
-    }
-
-
-def assemble(chunks: list[dict[str, Any]]) -> Any:
-    """Runs the chunks through the official SDK's accumulator, as a client would."""
-    state = ChatCompletionStreamState()
-    for item in chunks:
-        state.handle_chunk(ChatCompletionChunk.model_validate(item))
-    return state.get_final_completion()
+    return streams.usage_chunk(id=message_id, model="claude-sonnet", created=CREATED, usage=usage)
 
 
 def run_until_error(pieces: list[bytes]) -> tuple[list[dict[str, Any]], StreamError]:
-    machine = decoder()
-    chunks: list[dict[str, Any]] = []
-    try:
-        for piece in pieces:
-            chunks.extend(machine.feed(piece))
-        chunks.extend(machine.close())
-    except StreamError as error:
-        return chunks, error
-    raise AssertionError("the stream did not raise StreamError")
+    return streams.run_until_error(decoder(), pieces)
 
 
 def test_text_stream_split_at_every_byte_gives_same_chunks(every_split):

@@ -10,6 +10,7 @@ from google.genai import types as genai
 from openai.lib.streaming.chat import ChatCompletionStreamState
 from openai.types.chat import ChatCompletionChunk
 
+from tests.translators import streams
 from translators.errors import StreamError, TranslationError
 from translators.gemini import StreamDecoder, parse_response
 
@@ -105,13 +106,9 @@ def accumulate(chunks: list[dict[str, Any]]) -> Any:
 
 
 def choice_chunk(id: str, delta: dict[str, Any], finish: str | None = None, index: int = 0) -> dict[str, Any]:
-    return {
-        "id": id,
-        "object": "chat.completion.chunk",
-        "created": CREATED,
-        "model": "gpt-4o",
-        "choices": [{"index": index, "delta": delta, "finish_reason": finish, "logprobs": None}],
-    }
+    return streams.choice_chunk(
+        id=id, model="gpt-4o", created=CREATED, delta=delta, finish_reason=finish, index=index
+    )
 
 
 def test_text_stream_split_at_every_byte_gives_same_chunks_and_last_usage(every_split):

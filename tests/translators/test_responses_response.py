@@ -13,6 +13,7 @@ import pytest
 from openai.types.chat import ChatCompletion
 from openai.types.responses import Response
 
+from tests.translators.responses_payloads import response_object, usage_fields
 from translators.errors import TranslationError
 from translators.responses import parse_response
 
@@ -20,47 +21,13 @@ CREATED = 1_741_476_777
 RESPONSE_ID = "resp_67ccd3a9da748190baa7f1570fe91ac604becb25c45c1d41"
 
 
-def usage_fields(
-    input_tokens: int = 36, output_tokens: int = 87, cached: int = 0, reasoning: int = 0
-) -> dict[str, Any]:
-    return {
-        "input_tokens": input_tokens,
-        "input_tokens_details": {"cached_tokens": cached, "cache_write_tokens": 0},
-        "output_tokens": output_tokens,
-        "output_tokens_details": {"reasoning_tokens": reasoning},
-        "total_tokens": input_tokens + output_tokens,
-    }
-
-
 def response(
     output: list[dict[str, Any]], status: str = "completed", **fields: Any
 ) -> dict[str, Any]:
-    payload = {
-        "id": RESPONSE_ID,
-        "object": "response",
-        "created_at": 1741476777,
-        "status": status,
-        "error": None,
-        "incomplete_details": None,
-        "instructions": None,
-        "max_output_tokens": None,
-        "model": "gpt-4o-2024-08-06",
-        "output": output,
-        "parallel_tool_calls": True,
-        "previous_response_id": None,
-        "reasoning": {"effort": None, "summary": None},
-        "store": False,
-        "temperature": 1.0,
-        "text": {"format": {"type": "text"}},
-        "tool_choice": "auto",
-        "tools": [],
-        "top_p": 1.0,
-        "truncation": "disabled",
-        "usage": usage_fields(),
-        "user": None,
-        "metadata": {},
-        **fields,
-    }
+    fields.setdefault("usage", usage_fields())
+    payload = response_object(
+        id=RESPONSE_ID, created_at=1741476777, model="gpt-4o-2024-08-06", status=status, output=output, **fields
+    )
     Response.model_validate(payload)  # the fixture has the documented shape
     return payload
 

@@ -11,11 +11,13 @@ import json
 from typing import Annotated, Any, get_args
 
 import pytest
-from openai.lib.streaming.chat import ChatCompletionStreamState
 from openai.types.chat import ChatCompletionChunk
 from openai.types.responses import ResponseStreamEvent
 from pydantic import Field, TypeAdapter
 
+from tests.translators import streams
+from tests.translators.responses_payloads import response_object, usage_fields
+from tests.translators.streams import assemble
 from translators.errors import StreamError, TranslationError
 from translators.responses import StreamDecoder
 
@@ -26,25 +28,11 @@ MESSAGE_ID = "msg_67c9fdcf37fc8190ba82116e33fb28c507b8b0ad4e5eb654"
 STREAM_EVENT = TypeAdapter(Annotated[get_args(ResponseStreamEvent)[0], Field(discriminator="type")])
 
 
-def usage_fields(input_tokens: int, output_tokens: int, cached: int = 0, reasoning: int = 0) -> dict[str, Any]:
-    return {
-        "input_tokens": input_tokens,
-        "input_tokens_details": {"cached_tokens": cached, "cache_write_tokens": 0},
-        "output_tokens": output_tokens,
-        "output_tokens_details": {"reasoning_tokens": reasoning},
-        "total_tokens": input_tokens + output_tokens,
-    }
-
-
 def response(status: str, output: list[Any] | None = None, usage: Any = None, **fields: Any) -> dict[str, Any]:
-    return {
-        "id": RESPONSE_ID, "object": "response", "created_at": CREATED, "status": status,
-        "error": None, "incomplete_details": None, "instructions": None, "max_output_tokens": None,
-        "model": "gpt-4.1-2025-04-14", "output": output or [], "parallel_tool_calls": True,
-        "previous_response_id": None, "reasoning": {"effort": None, "summary": None}, "store": False,
-        "temperature": 1.0, "text": {"format": {"type": "text"}}, "tool_choice": "auto", "tools": [],
-        "top_p": 1.0, "truncation": "disabled", "usage": usage, "user": None, "metadata": {}, **fields,
-    }  # fmt: skip
+    return response_object(
+        id=RESPONSE_ID, created_at=CREATED, model="gpt-4.1-2025-04-14", status=status, output=output or [],
+        usage=usage, **fields,
+    )  # fmt: skip
 
 
 def sse(*events: dict[str, Any], validate: bool = True) -> bytes:
@@ -192,37 +180,17 @@ def decoder() -> StreamDecoder:
 
 
 def chunk(delta: dict[str, Any], finish_reason: str | None = None, logprobs: Any = None) -> dict[str, Any]:
-    return {
-        "id": RESPONSE_ID,
-        "object": "chat.completion.chunk",
-        "created": CREATED,
-        "model": "gpt-4.1",
-        "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason, "logprobs": logprobs}],
-    }
+    return streams.choice_chunk(
+        id=RESPONSE_ID, model="gpt-4.1", created=CREATED, delta=delta, finish_reason=finish_reason, logprobs=logprobs
+    )
 
 
 def deltas(chunks: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [item["choices"][0]["delta"] for item in chunks if item["choices"]]
 
 
-def assemble(chunks: list[dict[str, Any]]) -> Any:
-    """Runs the chunks through the official SDK's accumulator, as a client would."""
-    state = ChatCompletionStreamState()
-    for item in chunks:
-        state.handle_chunk(ChatCompletionChunk.model_validate(item))
-    return state.get_final_completion()
-
-
 def run_until_error(pieces: list[bytes]) -> tuple[list[dict[str, Any]], StreamError]:
-    machine = decoder()
-    chunks: list[dict[str, Any]] = []
-    try:
-        for piece in pieces:
-            chunks.extend(machine.feed(piece))
-        chunks.extend(machine.close())
-    except StreamError as error:
-        return chunks, error
-    raise AssertionError("the stream did not raise StreamError")
+    return streams.run_until_error(decoder(), pieces)
 
 
 def test_recorded_text_stream_events_have_the_documented_shape():

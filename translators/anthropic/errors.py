@@ -8,14 +8,12 @@ the HTTP status; never the message text. `retry_after` comes from `retry-after`,
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-import orjson
-
+from translators.common import load_error_body, seconds
 from translators.errors import UpstreamErrorInfo
 
 __all__ = ["ERROR_STATUSES", "ERROR_TYPES", "error_info", "parse_error"]
@@ -96,14 +94,9 @@ def _parse_timestamp(value: str) -> float | None:
 
 
 def _retry_after(headers: Mapping[str, str], now: float | None) -> float | None:
-    raw = headers.get("retry-after")
-    if raw is not None:
-        try:
-            seconds = float(raw.strip())
-        except ValueError:
-            seconds = -1.0
-        if math.isfinite(seconds) and seconds >= 0:
-            return seconds
+    delay = seconds(headers.get("retry-after"))
+    if delay is not None:
+        return delay
     if now is None:
         return None
     resets = [(headers.get(reset), headers.get(left)) for reset, left in RESET_HEADERS]
@@ -123,10 +116,7 @@ def parse_error(
     `now` (unix seconds) lets the reset timestamps count; without it only `retry-after` does,
     which keeps this a pure function of its arguments.
     """
-    try:
-        payload = orjson.loads(body) if body else None
-    except orjson.JSONDecodeError:
-        payload = None
+    payload = load_error_body(body)
     error = payload.get("error") if isinstance(payload, dict) else None
     info = error_info(error, status=status)
     if not isinstance(error, Mapping) or not isinstance(error.get("message"), str):

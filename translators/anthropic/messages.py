@@ -25,7 +25,6 @@ __all__ = [
     "KNOWN_MESSAGE_FIELDS",
     "Conversation",
     "convert_messages",
-    "ignored_message_fields",
 ]
 
 Block = dict[str, Any]
@@ -258,16 +257,3 @@ def convert_messages(messages: Any) -> Conversation:
     if not turns:
         raise _fail("messages must hold at least one user or assistant message", "messages")
     return Conversation(system=tuple(system), messages=tuple(turns))
-
-
-def ignored_message_fields(messages: Any) -> tuple[str, ...]:
-    """Paths of the message fields `convert_messages` ignores because it does not know them."""
-    if not isinstance(messages, Sequence) or isinstance(messages, str | bytes):
-        return ()
-    return tuple(
-        f"messages[{index}].{field}"
-        for index, message in enumerate(messages)
-        if isinstance(message, Mapping)
-        for field in message
-        if field not in KNOWN_MESSAGE_FIELDS
-    )

@@ -11,10 +11,11 @@ https://docs.anthropic.com/en/docs/build-with-claude/extended-thinking.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
-from translators.anthropic.messages import convert_messages, ignored_message_fields
+from translators import common
+from translators.anthropic.messages import KNOWN_MESSAGE_FIELDS, convert_messages
+from translators.common import Unsupported
 from translators.errors import TranslationError
 
 __all__ = [
@@ -54,14 +55,7 @@ DROPPED_FIELDS: tuple[str, ...] = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Unsupported:
-    """An OpenAI field Anthropic cannot honour: accepted only at a value that asks nothing."""
-
-    neutral: tuple[Any, ...]
-    reason: str
-
-
+# OpenAI fields Anthropic cannot honour, accepted only at a value that asks nothing.
 UNSUPPORTED: dict[str, Unsupported] = {
     "n": Unsupported((None, 1), "Anthropic returns one choice per request"),
     "frequency_penalty": Unsupported((None, 0), "Anthropic has no frequency penalty"),
@@ -100,28 +94,7 @@ def request_path(*, upstream_model: str, stream: bool) -> str:
 
 def ignored_fields(body: Mapping[str, Any]) -> tuple[str, ...]:
     """The param paths `build_request` ignores as unknown: top-level ones, then message ones."""
-    if not isinstance(body, Mapping):
-        return ()
-    unknown = tuple(field for field in body if field not in KNOWN_FIELDS)
-    return unknown + ignored_message_fields(body.get("messages"))
-
-
-def _check_fields(body: Mapping[str, Any]) -> None:
-    for field, value in body.items():
-        unsupported = UNSUPPORTED.get(field)
-        if unsupported is not None and value not in unsupported.neutral:
-            raise TranslationError(
-                f"{field} is not supported for this model: {unsupported.reason}", param=field
-            )
-
-
-def _positive_int(body: Mapping[str, Any], field: str) -> int | None:
-    value = body.get(field)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise TranslationError(f"{field} must be a positive integer", param=field)
-    return value
+    return common.ignored_fields(body, known=KNOWN_FIELDS, known_message=KNOWN_MESSAGE_FIELDS)
 
 
 def _thinking(effort: Any) -> dict[str, Any] | None:
@@ -139,24 +112,17 @@ def _thinking(effort: Any) -> dict[str, Any] | None:
 
 
 def _max_tokens(body: Mapping[str, Any], budget: int | None) -> int:
-    legacy = _positive_int(body, "max_tokens")
-    current = _positive_int(body, "max_completion_tokens")
-    if legacy is not None and current is not None and legacy != current:
-        raise TranslationError(
-            "max_tokens and max_completion_tokens disagree; send one", param="max_tokens"
-        )
-    requested = current if current is not None else legacy
+    requested = common.requested_max_tokens(body)
     if requested is None:
         # Thinking tokens count toward max_tokens, so the answer keeps the default room.
         return DEFAULT_MAX_TOKENS + (budget or 0)
-    if budget is not None and requested <= budget:
-        field = "max_completion_tokens" if current is not None else "max_tokens"
+    if budget is not None and requested.tokens <= budget:
         raise TranslationError(
-            f"{field} ({requested}) must exceed the {budget}-token thinking budget that "
-            f"reasoning_effort={body['reasoning_effort']!r} asks for",
-            param=field,
+            f"{requested.field} ({requested.tokens}) must exceed the {budget}-token thinking "
+            f"budget that reasoning_effort={body['reasoning_effort']!r} asks for",
+            param=requested.field,
         )
-    return requested
+    return requested.tokens
 
 
 def _unit_interval(body: Mapping[str, Any], field: str) -> dict[str, float]:
@@ -181,11 +147,7 @@ def _stop_sequences(stop: Any) -> dict[str, list[str]]:
 
 
 def _tool(tool: Any, path: str) -> dict[str, Any]:
-    if not isinstance(tool, Mapping) or tool.get("type") != "function":
-        raise TranslationError("only function tools are supported", param=f"{path}.type")
-    function = tool.get("function")
-    if not isinstance(function, Mapping) or not isinstance(function.get("name"), str):
-        raise TranslationError("a function tool needs function.name", param=f"{path}.function.name")
+    function = common.function_of_tool(tool, path)
     # OpenAI allows omitting `parameters` for a function without arguments.
     converted = {
         "name": function["name"],
@@ -278,7 +240,7 @@ def build_request(body: Mapping[str, Any], *, upstream_model: str) -> dict[str, 
     """An OpenAI chat completion request as an Anthropic Messages request body."""
     if not isinstance(body, Mapping):
         raise TranslationError("the request body must be a JSON object")
-    _check_fields(body)
+    common.check_unsupported(body, UNSUPPORTED, scope="for this model")
     conversation = convert_messages(body.get("messages"))
     thinking = _thinking(body.get("reasoning_effort"))
     budget = thinking.get("budget_tokens") if thinking else None

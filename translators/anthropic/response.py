@@ -13,6 +13,7 @@ from typing import Any
 
 import orjson
 
+from translators import common
 from translators.errors import TranslationError
 
 __all__ = ["FINISH_REASONS", "finish_reason", "parse_response", "refusal", "usage"]
@@ -35,25 +36,16 @@ def finish_reason(stop_reason: Any) -> str:
     return FINISH_REASONS.get(stop_reason, "stop") if isinstance(stop_reason, str) else "stop"
 
 
-def _count(fields: Mapping[str, Any], name: str) -> int:
-    value = fields.get(name)
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
-
-
 def usage(fields: Mapping[str, Any]) -> dict[str, Any]:
     """Anthropic usage -> OpenAI usage; cache reads and writes are prompt tokens too."""
-    cached = _count(fields, "cache_read_input_tokens")
-    prompt = _count(fields, "input_tokens") + cached + _count(fields, "cache_creation_input_tokens")
-    completion = _count(fields, "output_tokens")
-    details = fields.get("output_tokens_details")
-    reasoning = _count(details, "thinking_tokens") if isinstance(details, Mapping) else 0
-    return {
-        "prompt_tokens": prompt,
-        "completion_tokens": completion,
-        "total_tokens": prompt + completion,
-        "prompt_tokens_details": {"cached_tokens": cached},
-        "completion_tokens_details": {"reasoning_tokens": reasoning},
-    }
+    cached = common.count(fields, "cache_read_input_tokens")
+    written = common.count(fields, "cache_creation_input_tokens")
+    return common.usage(
+        prompt=common.count(fields, "input_tokens") + cached + written,
+        completion=common.count(fields, "output_tokens"),
+        cached=cached,
+        reasoning=common.count(fields.get("output_tokens_details"), "thinking_tokens"),
+    )
 
 
 def refusal(stop_reason: Any, details: Any) -> str | None:
@@ -108,20 +100,11 @@ def parse_response(
         raise TranslationError("upstream message has no content list")
     message = _message(content)
     message["refusal"] = refusal(payload.get("stop_reason"), payload.get("stop_details"))
-    completion: dict[str, Any] = {
-        "id": payload["id"] if isinstance(payload.get("id"), str) else id,
-        "object": "chat.completion",
-        "created": created,
-        "model": model,
-        "choices": [
-            {
-                "index": 0,
-                "message": message,
-                "finish_reason": finish_reason(payload.get("stop_reason")),
-                "logprobs": None,
-            }
-        ],
-    }
-    if isinstance(payload.get("usage"), Mapping):
-        completion["usage"] = usage(payload["usage"])
-    return completion
+    counts = payload.get("usage")
+    return common.completion(
+        id=payload["id"] if isinstance(payload.get("id"), str) else id,
+        created=created,
+        model=model,
+        choices=[common.message_choice(message, finish_reason(payload.get("stop_reason")))],
+        usage=usage(counts) if isinstance(counts, Mapping) else None,
+    )

@@ -13,23 +13,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
-
 from translators.anthropic.errors import error_info
 from translators.anthropic.response import finish_reason, refusal, usage
-from translators.errors import StreamError, TranslationError, UpstreamErrorInfo
-from translators.sse import SSEDecoder, SSEEvent
+from translators.common import Chunk
+from translators.decoding import EventDecoder, load_event, stream_truncated
+from translators.errors import StreamError, TranslationError
+from translators.sse import SSEEvent
 
 __all__ = ["StreamDecoder"]
-
-Chunk = dict[str, Any]
-
-TRUNCATED = UpstreamErrorInfo(
-    status=502,
-    type="server_error",
-    message="the upstream stream ended before message_stop",
-    code="stream_truncated",
-)
 
 # delta type -> the OpenAI delta field its text goes to (input_json_delta is handled apart).
 TEXT_DELTAS: dict[str, tuple[str, str]] = {
@@ -52,24 +43,18 @@ class _Block:
     has_arguments: bool = False
 
 
-class StreamDecoder:
+class StreamDecoder(EventDecoder):
     """Upstream SSE bytes in, OpenAI chunk dicts out; see the module docstring for the events."""
 
+    TRUNCATED = stream_truncated("the upstream stream ended before message_stop")
+
     def __init__(self, *, model: str, created: int, id: str) -> None:
-        self._sse = SSEDecoder()
-        self._model = model
-        self._created = created
-        self._id = id
-        self._started = False
-        self._done = False
+        super().__init__(model=model, created=created, id=id)
         self._blocks: dict[int, _Block] = {}
         self._next_tool = 0
         self._usage: dict[str, Any] | None = None
         self._stop_reason: Any = None
         self._stop_details: Any = None
-        # An error event is raised after the chunks decoded before it have been handed out,
-        # so how the bytes were split never changes what the client receives.
-        self._error: StreamError | None = None
         self._handlers: dict[str, Callable[[Mapping[str, Any]], list[Chunk]]] = {
             "message_start": self._message_start,
             "content_block_start": self._block_start,
@@ -79,63 +64,18 @@ class StreamDecoder:
             "message_stop": self._message_stop,
         }
 
-    def feed(self, data: bytes) -> list[Chunk]:
-        if self._error is not None:
-            raise self._error
-        return self._handle(self._sse.feed(data))
-
-    def close(self) -> list[Chunk]:
-        if self._error is not None:
-            raise self._error
-        try:
-            chunks = self._handle(self._sse.close())
-        except TranslationError:
-            # An event cut off by the end of the stream is truncation, not a format violation
-            # (translators.sse discards such events; this holds whatever it hands over).
-            raise StreamError(TRUNCATED) from None
-        if self._error is not None:
-            raise self._error
-        if not self._done:
-            raise StreamError(TRUNCATED)
-        return chunks
-
-    def _handle(self, events: list[SSEEvent]) -> list[Chunk]:
-        chunks: list[Chunk] = []
-        for event in events:
-            if self._done or self._error is not None:
-                break
-            try:
-                payload = orjson.loads(event.data)
-            except orjson.JSONDecodeError:
-                raise TranslationError(
-                    f"upstream stream event {event.event!r} is not JSON"
-                ) from None
-            if not isinstance(payload, Mapping):
-                raise TranslationError(
-                    f"upstream stream event {event.event!r} is not a JSON object"
-                )
-            kind = payload.get("type", event.event)
-            if kind == "error":
-                self._error = StreamError(error_info(payload.get("error")))
-                break
-            handler = self._handlers.get(kind)
-            if handler is None:
-                continue  # ping, and event types newer than this translator
-            if not self._started and kind != "message_start":
-                raise TranslationError(f"upstream stream sent {kind!r} before message_start")
-            chunks.extend(handler(payload))
-        if self._error is not None and not chunks:
-            raise self._error
-        return chunks
-
-    def _chunk(self, delta: dict[str, Any], reason: str | None = None) -> Chunk:
-        return {
-            "id": self._id,
-            "object": "chat.completion.chunk",
-            "created": self._created,
-            "model": self._model,
-            "choices": [{"index": 0, "delta": delta, "finish_reason": reason, "logprobs": None}],
-        }
+    def _event(self, event: SSEEvent) -> list[Chunk]:
+        payload = load_event(event)
+        kind = payload.get("type", event.event)
+        if kind == "error":
+            self._error = StreamError(error_info(payload.get("error")))
+            return []
+        handler = self._handlers.get(kind)
+        if handler is None:
+            return []  # ping, and event types newer than this translator
+        if not self._started and kind != "message_start":
+            raise TranslationError(f"upstream stream sent {kind!r} before message_start")
+        return handler(payload)
 
     def _message_start(self, payload: Mapping[str, Any]) -> list[Chunk]:
         message = payload.get("message")
@@ -233,12 +173,5 @@ class StreamDecoder:
             chunks.append(self._chunk({"refusal": explanation}))
         chunks.append(self._chunk({}, finish_reason(self._stop_reason)))
         if self._usage is not None:
-            chunks.append({
-                "id": self._id,
-                "object": "chat.completion.chunk",
-                "created": self._created,
-                "model": self._model,
-                "choices": [],
-                "usage": usage(self._usage),
-            })  # fmt: skip
+            chunks.append(self._usage_chunk(usage(self._usage)))
         return chunks

@@ -8,7 +8,7 @@ A message field outside `KNOWN_MESSAGE_FIELDS` is ignored; a known one on the wr
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,7 +21,6 @@ __all__ = [
     "SKIP_SIGNATURE",
     "Converted",
     "convert_messages",
-    "ignored_message_fields",
 ]
 
 # Message fields with no meaning upstream: a participant `name` (Gemini has one user),
@@ -110,19 +109,6 @@ def _role_of(message: Any, path: str) -> str:
             # A field of another role (tool_calls on a user message) would be lost: refuse it.
             raise TranslationError(f"{key!r} is not supported on {role} messages", param=f"{path}.{key}")
     return role
-
-
-def ignored_message_fields(messages: Any) -> tuple[str, ...]:
-    """Paths of the message fields `convert_messages` ignores because it does not know them."""
-    if not isinstance(messages, Sequence) or isinstance(messages, str | bytes):
-        return ()
-    return tuple(
-        f"messages[{i}].{key}"
-        for i, message in enumerate(messages)
-        if isinstance(message, Mapping)
-        for key in message
-        if key not in KNOWN_MESSAGE_FIELDS
-    )
 
 
 def _append_turn(contents: list[dict[str, Any]], role: str, parts: list[dict[str, Any]]) -> None:

@@ -13,6 +13,7 @@ import struct
 from collections.abc import Mapping
 from typing import Any
 
+from translators.common import positive_int
 from translators.errors import TranslationError
 from translators.gemini.request import model_segment
 
@@ -32,7 +33,8 @@ def build_embeddings_request(body: Mapping[str, Any], *, upstream_model: str) ->
             raise TranslationError(f"{key!r} is not supported by Gemini embeddings", param=key)
     if body.get("encoding_format") not in (None, *ENCODING_FORMATS):
         raise TranslationError("encoding_format must be float or base64", param="encoding_format")
-    options = _options(body.get("dimensions"))
+    dimensions = positive_int(body, "dimensions")
+    options = {"outputDimensionality": dimensions} if dimensions is not None else {}
     segment = model_segment(upstream_model)
     text = body.get("input")
     if isinstance(text, str):
@@ -68,14 +70,6 @@ def parse_embeddings_response(
         "model": model,
         "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
     }
-
-
-def _options(dimensions: Any) -> dict[str, Any]:
-    if dimensions is None:
-        return {}
-    if isinstance(dimensions, bool) or not isinstance(dimensions, int) or dimensions < 1:
-        raise TranslationError("dimensions must be a positive integer", param="dimensions")
-    return {"outputDimensionality": dimensions}
 
 
 def _texts(value: Any) -> list[str]:

@@ -8,12 +8,15 @@ type comes from the canonical `status`, else from the HTTP status; the retry del
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import Any
 
-import orjson
-
+from translators.common import (
+    error_type_for_status,
+    load_error_body,
+    nonempty_string,
+    seconds,
+)
 from translators.errors import UpstreamErrorInfo
 
 __all__ = ["error_info", "parse_error"]
@@ -38,24 +41,13 @@ REASON_TYPES = {
     "SERVICE_DISABLED": "permission_error",
 }
 
-HTTP_TYPES = {
-    400: "invalid_request_error",
-    401: "authentication_error",
-    403: "permission_error",
-    404: "not_found_error",
-    429: "rate_limit_error",
-}
-
 RETRY_INFO = "type.googleapis.com/google.rpc.RetryInfo"
 ERROR_INFO = "type.googleapis.com/google.rpc.ErrorInfo"
 _MESSAGE_LIMIT = 1000
 
 
 def parse_error(status: int, headers: Mapping[str, str], body: bytes) -> UpstreamErrorInfo:
-    try:
-        envelope: Any = orjson.loads(body) if body else None
-    except orjson.JSONDecodeError:
-        envelope = None
+    envelope = load_error_body(body)
     # streamGenerateContent without alt=sse wraps its answers, errors included, in an array.
     if isinstance(envelope, list) and envelope:
         envelope = envelope[0]
@@ -65,7 +57,7 @@ def parse_error(status: int, headers: Mapping[str, str], body: bytes) -> Upstrea
     text = body.decode("utf-8", errors="replace").strip()[:_MESSAGE_LIMIT]
     return UpstreamErrorInfo(
         status=status,
-        type=_http_type(status),
+        type=error_type_for_status(status),
         message=text or f"Gemini answered HTTP {status} with no error body",
         retry_after=_header_delay(headers),
     )
@@ -75,10 +67,14 @@ def error_info(status: int, error: Mapping[str, Any], headers: Mapping[str, str]
     """The info for one Google `error` object (also what a stream's error event carries)."""
     raw_details = error.get("details")
     details = [d for d in raw_details if isinstance(d, Mapping)] if isinstance(raw_details, list) else []
-    reason = _string(next((d.get("reason") for d in details if d.get("@type") == ERROR_INFO), None))
-    canonical = _string(error.get("status"))
-    kind = REASON_TYPES.get(reason or "") or STATUS_TYPES.get(canonical or "") or _http_type(status)
-    message = _string(error.get("message"))
+    reason = nonempty_string(next((d.get("reason") for d in details if d.get("@type") == ERROR_INFO), None))
+    canonical = nonempty_string(error.get("status"))
+    kind = (
+        REASON_TYPES.get(reason or "")
+        or STATUS_TYPES.get(canonical or "")
+        or error_type_for_status(status)
+    )
+    message = nonempty_string(error.get("message"))
     retry_after = next(
         (_duration(d.get("retryDelay")) for d in details if d.get("@type") == RETRY_INFO), None
     )
@@ -91,33 +87,16 @@ def error_info(status: int, error: Mapping[str, Any], headers: Mapping[str, str]
     )
 
 
-def _string(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
-def _http_type(status: int) -> str:
-    return HTTP_TYPES.get(status) or ("server_error" if status >= 500 else "invalid_request_error")
-
-
 def _duration(value: Any) -> float | None:
     """A protobuf Duration in JSON ("17s", "0.5s") or, defensively, as {seconds, nanos}."""
     if isinstance(value, str) and value.endswith("s"):
-        return _seconds(value[:-1])
+        return seconds(value[:-1])
     if isinstance(value, Mapping):
-        seconds = _seconds(str(value.get("seconds", 0)))
-        nanos = _seconds(str(value.get("nanos", 0)))
-        return None if seconds is None or nanos is None else seconds + nanos / 1e9
+        whole = seconds(str(value.get("seconds", 0)))
+        nanos = seconds(str(value.get("nanos", 0)))
+        return None if whole is None or nanos is None else whole + nanos / 1e9
     return None
 
 
 def _header_delay(headers: Mapping[str, str]) -> float | None:
-    # An HTTP-date retry-after would need the current time, which a pure translator lacks.
-    return _seconds(headers.get("retry-after", ""))
-
-
-def _seconds(text: Any) -> float | None:
-    try:
-        seconds = float(text)
-    except (TypeError, ValueError):
-        return None
-    return seconds if math.isfinite(seconds) and seconds >= 0 else None
+    return seconds(headers.get("retry-after", ""))

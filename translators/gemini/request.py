@@ -11,8 +11,9 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
+from translators import common
 from translators.errors import TranslationError
-from translators.gemini.contents import convert_messages, ignored_message_fields
+from translators.gemini.contents import KNOWN_MESSAGE_FIELDS, convert_messages
 
 __all__ = ["KNOWN_FIELDS", "build_request", "ignored_fields", "model_segment", "request_path"]
 
@@ -126,10 +127,7 @@ def build_request(body: Mapping[str, Any], *, upstream_model: str) -> dict[str, 
 
 def ignored_fields(body: Mapping[str, Any]) -> tuple[str, ...]:
     """The param paths `build_request` ignores as unknown: top-level ones, then message ones."""
-    if not isinstance(body, Mapping):
-        return ()
-    unknown = tuple(key for key in body if key not in KNOWN_FIELDS)
-    return unknown + ignored_message_fields(body.get("messages"))
+    return common.ignored_fields(body, known=KNOWN_FIELDS, known_message=KNOWN_MESSAGE_FIELDS)
 
 
 def _check_fields(body: Mapping[str, Any]) -> None:
@@ -166,14 +164,10 @@ def _generation_config(body: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _max_tokens(body: Mapping[str, Any]) -> int | None:
-    values = {name: body.get(name) for name in ("max_completion_tokens", "max_tokens")}
-    for name, value in values.items():
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-            raise TranslationError(f"{name} must be a positive integer", param=name)
-    new, old = values["max_completion_tokens"], values["max_tokens"]
-    if new is not None and old is not None and new != old:
-        raise TranslationError("max_tokens and max_completion_tokens disagree; send one", param="max_tokens")
-    return new if new is not None else old
+    # Checked first here, so max_completion_tokens is the field named when both are malformed.
+    common.positive_int(body, "max_completion_tokens")
+    requested = common.requested_max_tokens(body)
+    return requested.tokens if requested is not None else None
 
 
 def _stop_sequences(stop: Any) -> list[str]:

@@ -14,6 +14,7 @@ from typing import Any
 
 import orjson
 
+from translators import common
 from translators.errors import TranslationError
 
 __all__ = [
@@ -52,20 +53,17 @@ def parse_response(payload: Mapping[str, Any], *, model: str, created: int, id: 
         choices = [_choice(candidate, position, id) for position, candidate in enumerate(candidates)]
         choices.sort(key=lambda choice: choice["index"])
     elif block_reason(payload):
-        message = {"role": "assistant", "content": ""}
-        choices = [{"index": 0, "message": message, "finish_reason": "content_filter", "logprobs": None}]
+        choices = [common.message_choice({"role": "assistant", "content": ""}, "content_filter")]
     else:
         raise TranslationError("Gemini answered with neither candidates nor a block reason")
-    completion: dict[str, Any] = {
-        "id": payload.get("responseId") or id,
-        "object": "chat.completion",
-        "created": created,
-        "model": model,
-        "choices": choices,
-    }
-    if payload.get("usageMetadata"):
-        completion["usage"] = usage(payload["usageMetadata"])
-    return completion
+    meta = payload.get("usageMetadata")
+    return common.completion(
+        id=payload.get("responseId") or id,
+        created=created,
+        model=model,
+        choices=choices,
+        usage=usage(meta) if meta else None,
+    )
 
 
 def _choice(candidate: Mapping[str, Any], position: int, id: str) -> dict[str, Any]:
@@ -88,7 +86,7 @@ def _choice(candidate: Mapping[str, Any], position: int, id: str) -> dict[str, A
     if calls:
         message["tool_calls"] = calls
     reason = finish_reason(candidate.get("finishReason"), called_tools=bool(calls))
-    return {"index": index, "message": message, "finish_reason": reason, "logprobs": None}
+    return common.message_choice(message, reason, index=index)
 
 
 def candidates_of(payload: Mapping[str, Any]) -> list[Mapping[str, Any]]:
@@ -160,13 +158,13 @@ def usage(meta: Mapping[str, Any]) -> dict[str, Any]:
     prompt = _count(meta, "promptTokenCount") + _count(meta, "toolUsePromptTokenCount")
     thoughts = _count(meta, "thoughtsTokenCount")
     completion = _count(meta, "candidatesTokenCount") + thoughts
-    return {
-        "prompt_tokens": prompt,
-        "completion_tokens": completion,
-        "total_tokens": _count(meta, "totalTokenCount") or prompt + completion,
-        "prompt_tokens_details": {"cached_tokens": _count(meta, "cachedContentTokenCount")},
-        "completion_tokens_details": {"reasoning_tokens": thoughts},
-    }
+    return common.usage(
+        prompt=prompt,
+        completion=completion,
+        total=_count(meta, "totalTokenCount"),
+        cached=_count(meta, "cachedContentTokenCount"),
+        reasoning=thoughts,
+    )
 
 
 def _count(meta: Mapping[str, Any], name: str) -> int:

@@ -14,7 +14,9 @@ from typing import Any
 
 import orjson
 
-from translators.errors import StreamError, TranslationError, UpstreamErrorInfo
+from translators.common import chunk, delta_choice
+from translators.decoding import stream_truncated
+from translators.errors import StreamError, TranslationError
 from translators.gemini.errors import error_info
 from translators.gemini.response import (
     block_reason,
@@ -29,12 +31,7 @@ from translators.sse import SSEDecoder, SSEEvent
 
 __all__ = ["StreamDecoder"]
 
-TRUNCATED = UpstreamErrorInfo(
-    status=502,
-    type="server_error",
-    message="the Gemini stream ended before every candidate had a finishReason",
-    code="stream_truncated",
-)
+TRUNCATED = stream_truncated("the Gemini stream ended before every candidate had a finishReason")
 
 _DELTA_KINDS = {"text": "content", "reasoning": "reasoning_content"}
 
@@ -95,9 +92,7 @@ class StreamDecoder:
             # The prompt itself was refused: one empty, filtered choice, as parse_response gives.
             self._blocked = True
             chunks.append(self._delta(0, {"role": "assistant", "content": ""}))
-            chunks.append(
-                self._chunk([{"index": 0, "delta": {}, "finish_reason": "content_filter", "logprobs": None}])
-            )
+            chunks.append(self._chunk([delta_choice({}, "content_filter")]))
         return chunks
 
     def _candidate(self, candidate: Mapping[str, Any], position: int) -> list[dict[str, Any]]:
@@ -119,9 +114,7 @@ class StreamDecoder:
         if reason:
             state.finished = True
             mapped = finish_reason(reason, called_tools=state.calls > 0)
-            chunks.append(
-                self._chunk([{"index": index, "delta": {}, "finish_reason": mapped, "logprobs": None}])
-            )
+            chunks.append(self._chunk([delta_choice({}, mapped, index=index)]))
         return chunks
 
     def _tool_call(self, index: int, state: _Candidate, part: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -140,19 +133,16 @@ class StreamDecoder:
         return [self._delta(index, {"tool_calls": [header]}), self._delta(index, {"tool_calls": [arguments]})]
 
     def _delta(self, index: int, delta: dict[str, Any]) -> dict[str, Any]:
-        return self._chunk([{"index": index, "delta": delta, "finish_reason": None, "logprobs": None}])
+        return self._chunk([delta_choice(delta, index=index)])
 
     def _chunk(self, choices: list[dict[str, Any]], *, usage: dict[str, Any] | None = None) -> dict[str, Any]:
-        chunk: dict[str, Any] = {
-            "id": self._chunk_id or self._id,
-            "object": "chat.completion.chunk",
-            "created": self._created,
-            "model": self._model,
-            "choices": choices,
-        }
-        if usage is not None:
-            chunk["usage"] = usage
-        return chunk
+        return chunk(
+            id=self._chunk_id or self._id,
+            created=self._created,
+            model=self._model,
+            choices=choices,
+            usage=usage,
+        )
 
 
 def _load(data: str) -> Mapping[str, Any]:

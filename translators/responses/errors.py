@@ -8,27 +8,19 @@ durations (platform.openai.com/docs/guides/rate-limits).
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping
 from typing import Any
 
-import orjson
-
+from translators.common import (
+    error_type_for_status,
+    load_error_body,
+    nonempty_string,
+    seconds,
+)
 from translators.errors import UpstreamErrorInfo
 
-__all__ = ["STATUS_TYPES", "STREAM_CODES", "parse_duration", "parse_error", "stream_error_info"]
-
-STATUS_TYPES: dict[int, str] = {
-    400: "invalid_request_error",
-    401: "authentication_error",
-    403: "permission_error",
-    404: "not_found_error",
-    409: "invalid_request_error",
-    413: "invalid_request_error",
-    422: "invalid_request_error",
-    429: "rate_limit_error",
-}
+__all__ = ["STREAM_CODES", "parse_duration", "parse_error", "stream_error_info"]
 
 # The documented `response.error.code` values (and the codes seen on stream `error` events),
 # with the HTTP status the same failure gets when it is answered before the stream starts.
@@ -68,24 +60,12 @@ _UNIT_SECONDS: dict[str, float] = {
 }  # fmt: skip
 
 
-def _string(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
-def _seconds(text: str | None) -> float | None:
-    try:
-        seconds = float(text) if text is not None else math.nan
-    except ValueError:
-        return None
-    return seconds if math.isfinite(seconds) and seconds >= 0 else None
-
-
 def parse_duration(text: str | None) -> float | None:
     """A Go-style duration ("6m0s", "1s", "250ms", "1h2m3.5s") or bare seconds, as seconds."""
     if text is None or not text.strip():
         return None
     text = text.strip()
-    plain = _seconds(text)
+    plain = seconds(text)
     if plain is not None:
         return plain
     total, position = 0.0, 0
@@ -98,14 +78,13 @@ def parse_duration(text: str | None) -> float | None:
 
 
 def _retry_after(status: int, headers: Mapping[str, str]) -> float | None:
-    milliseconds = _seconds(headers.get("retry-after-ms"))
+    milliseconds = seconds(headers.get("retry-after-ms"))
     if milliseconds is not None:
         return milliseconds / 1000
-    # An HTTP-date `retry-after` would need the current time, which a pure translator lacks.
-    seconds = _seconds(headers.get("retry-after"))
-    if seconds is not None or status != 429:
+    delay = seconds(headers.get("retry-after"))
+    if delay is not None or status != 429:
         # The reset headers come with every answer; only a 429 makes them a retry hint.
-        return seconds
+        return delay
     resets = {kind: parse_duration(headers.get(f"x-ratelimit-reset-{kind}")) for kind in LIMITS}
     known = {kind: reset for kind, reset in resets.items() if reset is not None}
     # A limit with quota left did not block the request; every exhausted one must reset.
@@ -118,28 +97,20 @@ def _retry_after(status: int, headers: Mapping[str, str]) -> float | None:
     return max(candidates) if candidates else None
 
 
-def _type_for_status(status: int) -> str:
-    fallback = "server_error" if status >= 500 else "invalid_request_error"
-    return STATUS_TYPES.get(status, fallback)
-
-
 def parse_error(status: int, headers: Mapping[str, str], body: bytes) -> UpstreamErrorInfo:
     """An OpenAI error answer as info; a body that is not the envelope keeps its text."""
-    try:
-        payload: Any = orjson.loads(body) if body else None
-    except orjson.JSONDecodeError:
-        payload = None
+    payload = load_error_body(body)
     error = payload.get("error") if isinstance(payload, Mapping) else None
     fields = error if isinstance(error, Mapping) else {}
-    message = _string(fields.get("message")) or _string(error)
+    message = nonempty_string(fields.get("message")) or nonempty_string(error)
     if message is None:
         # A proxy's HTML page or plain text in front of the API: its text is the best message.
         message = body.decode("utf-8", errors="replace").strip()[:MAX_RAW_MESSAGE] or None
     return UpstreamErrorInfo(
         status=status,
-        type=_type_for_status(status),
+        type=error_type_for_status(status),
         message=message or f"upstream answered HTTP {status}",
-        code=_string(fields.get("code")),
+        code=nonempty_string(fields.get("code")),
         retry_after=_retry_after(status, headers),
     )
 
@@ -153,8 +124,8 @@ def stream_error_info(error: Any) -> UpstreamErrorInfo:
     fields = error if isinstance(error, Mapping) else {}
     if isinstance(fields.get("error"), Mapping):
         fields = fields["error"]
-    code = _string(fields.get("code"))
-    kind = _string(fields.get("type"))
+    code = nonempty_string(fields.get("code"))
+    kind = nonempty_string(fields.get("type"))
     if code in STREAM_CODES:
         status, openai_type = STREAM_CODES[code]
     elif kind in TYPE_STATUSES:
@@ -164,6 +135,7 @@ def stream_error_info(error: Any) -> UpstreamErrorInfo:
     return UpstreamErrorInfo(
         status=status,
         type=openai_type,
-        message=_string(fields.get("message")) or "the upstream reported an error in its stream",
+        message=nonempty_string(fields.get("message"))
+        or "the upstream reported an error in its stream",
         code=code or (kind if kind != "error" else None),
     )

@@ -21,7 +21,6 @@ __all__ = [
     "IMAGE_DETAILS",
     "KNOWN_MESSAGE_FIELDS",
     "convert_messages",
-    "ignored_message_fields",
 ]
 
 Item = dict[str, Any]
@@ -260,16 +259,3 @@ def convert_messages(messages: Any) -> list[Item]:
     if not items:
         raise _fail("messages must hold at least one message", "messages")
     return items
-
-
-def ignored_message_fields(messages: Any) -> tuple[str, ...]:
-    """Paths of the message fields `convert_messages` ignores because it does not know them."""
-    if not isinstance(messages, Sequence) or isinstance(messages, str | bytes):
-        return ()
-    return tuple(
-        f"messages[{index}].{field}"
-        for index, message in enumerate(messages)
-        if isinstance(message, Mapping)
-        for field in message
-        if field not in KNOWN_MESSAGE_FIELDS
-    )

@@ -10,11 +10,12 @@ not have the upstream keep conversations the client never asked to store.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
+from translators import common
+from translators.common import Unsupported
 from translators.errors import TranslationError
-from translators.responses.messages import convert_messages, ignored_message_fields
+from translators.responses.messages import KNOWN_MESSAGE_FIELDS, convert_messages
 
 __all__ = [
     "DROPPED_FIELDS",
@@ -48,14 +49,7 @@ PASSED_FIELDS: tuple[str, ...] = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Unsupported:
-    """A chat field Responses cannot honour: accepted only at a value that asks nothing."""
-
-    neutral: tuple[Any, ...]
-    reason: str
-
-
+# Chat fields Responses cannot honour, accepted only at a value that asks nothing.
 UNSUPPORTED: dict[str, Unsupported] = {
     "n": Unsupported((None, 1), "the Responses API returns one answer per request"),
     "stop": Unsupported((None, []), "the Responses API has no stop sequences"),
@@ -107,54 +101,23 @@ def request_path(*, upstream_model: str, stream: bool) -> str:
 
 def ignored_fields(body: Mapping[str, Any]) -> tuple[str, ...]:
     """The param paths `build_request` ignores as unknown: top-level ones, then message ones."""
-    if not isinstance(body, Mapping):
-        return ()
-    unknown = tuple(field for field in body if field not in KNOWN_FIELDS)
-    return unknown + ignored_message_fields(body.get("messages"))
-
-
-def _check_fields(body: Mapping[str, Any]) -> None:
-    for field, value in body.items():
-        unsupported = UNSUPPORTED.get(field)
-        if unsupported is not None and value not in unsupported.neutral:
-            raise TranslationError(
-                f"{field} is not supported by this model: {unsupported.reason}", param=field
-            )
-
-
-def _positive_int(body: Mapping[str, Any], field: str) -> int | None:
-    value = body.get(field)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise TranslationError(f"{field} must be a positive integer", param=field)
-    return value
+    return common.ignored_fields(body, known=KNOWN_FIELDS, known_message=KNOWN_MESSAGE_FIELDS)
 
 
 def _max_output_tokens(body: Mapping[str, Any]) -> dict[str, int]:
-    legacy = _positive_int(body, "max_tokens")
-    current = _positive_int(body, "max_completion_tokens")
-    if legacy is not None and current is not None and legacy != current:
-        raise TranslationError(
-            "max_tokens and max_completion_tokens disagree; send one", param="max_tokens"
-        )
-    requested = current if current is not None else legacy
+    requested = common.requested_max_tokens(body)
     if requested is None:
         return {}
-    if requested < MIN_OUTPUT_TOKENS:
-        field = "max_completion_tokens" if current is not None else "max_tokens"
+    if requested.tokens < MIN_OUTPUT_TOKENS:
         raise TranslationError(
-            f"{field} must be at least {MIN_OUTPUT_TOKENS} for the Responses API", param=field
+            f"{requested.field} must be at least {MIN_OUTPUT_TOKENS} for the Responses API",
+            param=requested.field,
         )
-    return {"max_output_tokens": requested}
+    return {"max_output_tokens": requested.tokens}
 
 
 def _function_tool(tool: Any, path: str) -> dict[str, Any]:
-    if not isinstance(tool, Mapping) or tool.get("type") != "function":
-        raise TranslationError("only function tools are supported", param=f"{path}.type")
-    function = tool.get("function")
-    if not isinstance(function, Mapping) or not isinstance(function.get("name"), str):
-        raise TranslationError("a function tool needs function.name", param=f"{path}.function.name")
+    function = common.function_of_tool(tool, path)
     for field in function:
         if field not in FUNCTION_FIELDS:
             raise TranslationError(
@@ -309,7 +272,7 @@ def build_request(body: Mapping[str, Any], *, upstream_model: str) -> dict[str, 
     """An OpenAI chat completion request as a Responses API request body."""
     if not isinstance(body, Mapping):
         raise TranslationError("the request body must be a JSON object")
-    _check_fields(body)
+    common.check_unsupported(body, UNSUPPORTED, scope="by this model")
     stream = body.get("stream")
     if stream not in (None, True, False):
         raise TranslationError("stream must be a boolean", param="stream")

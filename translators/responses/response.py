@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from translators import common
 from translators.errors import TranslationError
 
 __all__ = [
@@ -44,26 +45,15 @@ def finish_reason(status: Any, details: Any, *, called_tools: bool) -> str:
     return "tool_calls" if called_tools else "stop"
 
 
-def _count(fields: Any, name: str) -> int:
-    value = fields.get(name) if isinstance(fields, Mapping) else None
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
-
-
 def usage(fields: Mapping[str, Any]) -> dict[str, Any]:
     """Responses usage -> chat usage; input tokens include cached ones in both APIs."""
-    prompt = _count(fields, "input_tokens")
-    completion = _count(fields, "output_tokens")
-    return {
-        "prompt_tokens": prompt,
-        "completion_tokens": completion,
-        "total_tokens": _count(fields, "total_tokens") or prompt + completion,
-        "prompt_tokens_details": {
-            "cached_tokens": _count(fields.get("input_tokens_details"), "cached_tokens")
-        },
-        "completion_tokens_details": {
-            "reasoning_tokens": _count(fields.get("output_tokens_details"), "reasoning_tokens")
-        },
-    }
+    return common.usage(
+        prompt=common.count(fields, "input_tokens"),
+        completion=common.count(fields, "output_tokens"),
+        cached=common.count(fields.get("input_tokens_details"), "cached_tokens"),
+        reasoning=common.count(fields.get("output_tokens_details"), "reasoning_tokens"),
+        total=common.count(fields, "total_tokens"),
+    )
 
 
 def _token(entry: Mapping[str, Any]) -> dict[str, Any]:
@@ -186,23 +176,15 @@ def parse_response(
     if not isinstance(output, list):
         raise TranslationError("upstream response has no output list")
     answer = _answer(output)
-    choice: dict[str, Any] = {
-        "index": 0,
-        "message": _message(answer),
-        "finish_reason": finish_reason(
-            payload.get("status"),
-            payload.get("incomplete_details"),
-            called_tools=bool(answer.calls),
-        ),
-        "logprobs": {"content": answer.logprobs, "refusal": None} if answer.logprobs else None,
-    }
-    completion: dict[str, Any] = {
-        "id": payload["id"] if isinstance(payload.get("id"), str) else id,
-        "object": "chat.completion",
-        "created": created,
-        "model": model,
-        "choices": [choice],
-    }
-    if isinstance(payload.get("usage"), Mapping):
-        completion["usage"] = usage(payload["usage"])
-    return completion
+    reason = finish_reason(
+        payload.get("status"), payload.get("incomplete_details"), called_tools=bool(answer.calls)
+    )
+    logprobs = {"content": answer.logprobs, "refusal": None} if answer.logprobs else None
+    counts = payload.get("usage")
+    return common.completion(
+        id=payload["id"] if isinstance(payload.get("id"), str) else id,
+        created=created,
+        model=model,
+        choices=[common.message_choice(_message(answer), reason, logprobs=logprobs)],
+        usage=usage(counts) if isinstance(counts, Mapping) else None,
+    )

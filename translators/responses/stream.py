@@ -12,9 +12,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
-
-from translators.errors import StreamError, TranslationError, UpstreamErrorInfo
+from translators.common import Chunk
+from translators.decoding import EventDecoder, load_event, stream_truncated
+from translators.errors import StreamError, TranslationError
 from translators.responses.errors import stream_error_info
 from translators.responses.response import (
     REASONING_SEPARATOR,
@@ -22,19 +22,11 @@ from translators.responses.response import (
     token_logprobs,
     usage,
 )
-from translators.sse import SSEDecoder, SSEEvent
+from translators.sse import SSEEvent
 
 __all__ = ["StreamDecoder"]
 
-Chunk = dict[str, Any]
 Payload = Mapping[str, Any]
-
-TRUNCATED = UpstreamErrorInfo(
-    status=502,
-    type="server_error",
-    message="the upstream stream ended before response.completed or response.incomplete",
-    code="stream_truncated",
-)
 
 # Events that report the response itself rather than content; any of them may open the stream.
 LIFECYCLE_EVENTS: frozenset[str] = frozenset(
@@ -59,21 +51,17 @@ class _Call:
     has_arguments: bool = False
 
 
-class StreamDecoder:
+class StreamDecoder(EventDecoder):
     """Upstream SSE bytes in, chat chunk dicts out; see the module docstring for the events."""
 
+    TRUNCATED = stream_truncated(
+        "the upstream stream ended before response.completed or response.incomplete"
+    )
+
     def __init__(self, *, model: str, created: int, id: str) -> None:
-        self._sse = SSEDecoder()
-        self._model = model
-        self._created = created
-        self._id = id
-        self._started = False
-        self._done = False
+        super().__init__(model=model, created=created, id=id)
         self._calls: dict[int, _Call] = {}
         self._reasoning_key: tuple[Any, ...] | None = None
-        # An error event is raised after the chunks decoded before it have been handed out,
-        # so how the bytes were split never changes what the client receives.
-        self._error: StreamError | None = None
         self._handlers: dict[str, Callable[[Payload], list[Chunk]]] = {
             "response.output_item.added": self._item_added,
             "response.output_text.delta": self._text_delta,
@@ -89,51 +77,18 @@ class StreamDecoder:
             "error": self._error_event,
         }
 
-    def feed(self, data: bytes) -> list[Chunk]:
-        if self._error is not None:
-            raise self._error
-        return self._handle(self._sse.feed(data))
-
-    def close(self) -> list[Chunk]:
-        if self._error is not None:
-            raise self._error
-        # translators.sse discards an event cut off by the end of the stream: it is truncation.
-        chunks = self._handle(self._sse.close())
-        if self._error is not None:
-            raise self._error
-        if not self._done:
-            raise StreamError(TRUNCATED)
-        return chunks
-
-    def _handle(self, events: list[SSEEvent]) -> list[Chunk]:
+    def _event(self, event: SSEEvent) -> list[Chunk]:
+        if event.data == "[DONE]":
+            return []  # a Chat Completions habit of some compatible servers; means nothing here
+        payload = load_event(event)
+        kind = payload.get("type", event.event)
+        handler = self._handlers.get(kind)
         chunks: list[Chunk] = []
-        for event in events:
-            if self._done or self._error is not None:
-                break
-            if event.data == "[DONE]":
-                continue  # a Chat Completions habit of some compatible servers; means nothing here
-            payload = _load(event)
-            kind = payload.get("type", event.event)
-            handler = self._handlers.get(kind)
-            if kind in LIFECYCLE_EVENTS or (handler is not None and kind not in ERROR_EVENTS):
-                chunks.extend(self._start(payload))
-            if handler is not None:
-                chunks.extend(handler(payload))
-        if self._error is not None and not chunks:
-            raise self._error
+        if kind in LIFECYCLE_EVENTS or (handler is not None and kind not in ERROR_EVENTS):
+            chunks.extend(self._start(payload))
+        if handler is not None:
+            chunks.extend(handler(payload))
         return chunks
-
-    def _chunk(
-        self, delta: dict[str, Any], reason: str | None = None, logprobs: Any = None
-    ) -> Chunk:
-        choice = {"index": 0, "delta": delta, "finish_reason": reason, "logprobs": logprobs}
-        return {
-            "id": self._id,
-            "object": "chat.completion.chunk",
-            "created": self._created,
-            "model": self._model,
-            "choices": [choice],
-        }
 
     def _start(self, payload: Payload) -> list[Chunk]:
         if self._started:
@@ -240,14 +195,7 @@ class StreamDecoder:
         )
         chunks = [self._chunk({}, reason)]
         if isinstance(response.get("usage"), Mapping):
-            chunks.append({
-                "id": self._id,
-                "object": "chat.completion.chunk",
-                "created": self._created,
-                "model": self._model,
-                "choices": [],
-                "usage": usage(response["usage"]),
-            })  # fmt: skip
+            chunks.append(self._usage_chunk(usage(response["usage"])))
         return chunks
 
     def _failed(self, payload: Payload) -> list[Chunk]:
@@ -267,12 +215,3 @@ def _output_index(payload: Payload) -> int:
         raise TranslationError(f"upstream {payload.get('type')} has no integer output_index")
     return index
 
-
-def _load(event: SSEEvent) -> Payload:
-    try:
-        payload = orjson.loads(event.data)
-    except orjson.JSONDecodeError:
-        raise TranslationError(f"upstream stream event {event.event!r} is not JSON") from None
-    if not isinstance(payload, Mapping):
-        raise TranslationError(f"upstream stream event {event.event!r} is not a JSON object")
-    return payload

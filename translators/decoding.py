@@ -1,0 +1,100 @@
+"""The shape shared by stream decoders whose SSE events are typed JSON objects.
+
+`EventDecoder.feed(bytes)` / `close()` return `chat.completion.chunk` dicts; a dialect says what
+one event means in `_event`. An upstream error event is raised only after the chunks decoded
+before it have been handed out, so how the bytes were split never changes what the client
+receives. A stream that ends before the dialect's terminal event raises `StreamError(TRUNCATED)`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import orjson
+
+from translators.common import Chunk, chunk, delta_choice
+from translators.errors import StreamError, TranslationError, UpstreamErrorInfo
+from translators.sse import SSEDecoder, SSEEvent
+
+__all__ = ["EventDecoder", "load_event", "stream_truncated"]
+
+
+def stream_truncated(message: str) -> UpstreamErrorInfo:
+    """The error a stream cut off before its terminal event raises: a 502 `server_error`."""
+    return UpstreamErrorInfo(
+        status=502, type="server_error", message=message, code="stream_truncated"
+    )
+
+
+def load_event(event: SSEEvent) -> Mapping[str, Any]:
+    """The event's data as a JSON object; anything else breaks the dialect's format."""
+    try:
+        payload = orjson.loads(event.data)
+    except orjson.JSONDecodeError:
+        raise TranslationError(f"upstream stream event {event.event!r} is not JSON") from None
+    if not isinstance(payload, Mapping):
+        raise TranslationError(f"upstream stream event {event.event!r} is not a JSON object")
+    return payload
+
+
+class EventDecoder:
+    """Upstream SSE bytes in, chunk dicts out; subclasses implement `_event` and set `TRUNCATED`.
+
+    `_event` sets `_done` at the terminal event, which `close` requires, and `_error` for an
+    error event, after which no further events are read; `_started` is the subclass's record
+    that the answer has begun.
+    """
+
+    TRUNCATED: ClassVar[UpstreamErrorInfo]
+
+    def __init__(self, *, model: str, created: int, id: str) -> None:
+        self._sse = SSEDecoder()
+        self._model = model
+        self._created = created
+        self._id = id
+        self._started = False
+        self._done = False
+        self._error: StreamError | None = None
+
+    def feed(self, data: bytes) -> list[Chunk]:
+        if self._error is not None:
+            raise self._error
+        return self._handle(self._sse.feed(data))
+
+    def close(self) -> list[Chunk]:
+        if self._error is not None:
+            raise self._error
+        try:
+            chunks = self._handle(self._sse.close())
+        except TranslationError:
+            # An event cut off by the end of the stream is truncation, not a format violation
+            # (translators.sse discards such events; this holds whatever it hands over).
+            raise StreamError(self.TRUNCATED) from None
+        if self._error is not None:
+            raise self._error
+        if not self._done:
+            raise StreamError(self.TRUNCATED)
+        return chunks
+
+    def _handle(self, events: list[SSEEvent]) -> list[Chunk]:
+        chunks: list[Chunk] = []
+        for event in events:
+            if self._done or self._error is not None:
+                break
+            chunks.extend(self._event(event))
+        if self._error is not None and not chunks:
+            raise self._error
+        return chunks
+
+    def _event(self, event: SSEEvent) -> list[Chunk]:
+        raise NotImplementedError
+
+    def _chunk(
+        self, delta: dict[str, Any], reason: str | None = None, logprobs: Any = None
+    ) -> Chunk:
+        choice = delta_choice(delta, reason, logprobs=logprobs)
+        return chunk(id=self._id, created=self._created, model=self._model, choices=[choice])
+
+    def _usage_chunk(self, usage: dict[str, Any]) -> Chunk:
+        return chunk(id=self._id, created=self._created, model=self._model, choices=[], usage=usage)
