@@ -203,3 +203,18 @@ def test_429_without_retry_after_backs_off_from_one_second(gateway, upstream_a):
     assert len(upstream_a.requests) == 1
     time.sleep(1.1)
     assert ask(gateway, "pooled") == "from alpha"
+
+
+def test_an_entry_s_own_timeouts_override_the_global_ones(gateway_factory, upstream_a, upstream_b):
+    upstream_a.default = hang(5)
+    text = config(upstream_a.base_url, upstream_b.base_url).replace(
+        "timeouts: {connect-seconds: 2, first-byte-seconds: 1, idle-seconds: 1}",
+        "timeouts: {connect-seconds: 2, first-byte-seconds: 10, idle-seconds: 10}").replace(
+        "    api-key-entries: [{api-key: a-key}]",
+        "    api-key-entries: [{api-key: a-key}]\n    timeouts: {first-byte-seconds: 0.3}")
+    gateway = gateway_factory(text)
+    started = time.monotonic()
+    with pytest.raises(openai.APIStatusError) as caught:
+        ask(gateway, "primary")
+    assert caught.value.status_code == 504
+    assert time.monotonic() - started < 2.0, "alpha's own 0.3 s limit applied, not the global 10 s"
