@@ -19,7 +19,7 @@ import orjson
 
 from gateway.asgi import ClientDisconnected, Receive, Scope, Send, read_body, send_error, send_json
 from gateway.auth import ClientKeys
-from gateway.catalog import Catalog, build_catalog
+from gateway.catalog import Catalog, Target, build_catalog
 from gateway.config import GatewayConfig
 from gateway.credentials import Cooldowns
 from gateway.discovery import OllamaDiscovery
@@ -195,7 +195,7 @@ class Gateway:
             item["health"] = [self._target_health(t, now) for t in pool.targets] if pool else []
         return objects
 
-    def _target_health(self, target: Any, now: float) -> dict[str, Any]:
+    def _target_health(self, target: Target, now: float) -> dict[str, Any]:
         credential, model = target.credential.id, target.upstream_model
         cooling = self.cooldowns.blocked_until(credential, model, now)
         latency = self.health.latency(credential, model)

@@ -83,7 +83,7 @@ class TimeoutConfig(Frozen):
     connect_seconds: float = Field(default=10.0, gt=0)
     # From sending the request to the response headers and, for streams, the first event.
     first_byte_seconds: float = Field(default=120.0, gt=0)
-    # Longest silence between two chunks of an answer.
+    # Longest silence between two reads of an answer (waiting for its headers included).
     idle_seconds: float = Field(default=120.0, gt=0)
     # The whole exchange, stream included.
     total_seconds: float = Field(default=900.0, gt=0)
