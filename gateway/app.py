@@ -89,10 +89,15 @@ class Gateway:
         self.health.configure(config.circuit_breaker, degraded_ms=config.health_check.degraded_threshold_ms)
         if config.ollama != current.config.ollama:
             asyncio.ensure_future(self._restart_discovery())
-        keep = {(p.id, p.timeouts) for p in self.runtime.catalog.providers}
-        # Clients of removed entries may still carry streams: close them once those are over.
-        grace = current.config.timeouts.total_seconds + 5.0
-        asyncio.get_running_loop().call_later(grace, lambda: asyncio.ensure_future(self.upstreams.retire(keep)))
+        # Sessions of removed entries may still carry streams: close them once those are over
+        # (no exchange outlives its total timeout plus one idle wait), unless a later reload
+        # brought the entry back.
+        grace = max((p.timeouts.total_seconds + p.timeouts.idle_seconds for p in current.catalog.providers),
+                    default=0.0) + 5.0
+        asyncio.get_running_loop().call_later(grace, lambda: asyncio.ensure_future(self._retire_sessions()))
+
+    async def _retire_sessions(self) -> None:
+        await self.upstreams.retire({(p.id, p.timeouts) for p in self.runtime.catalog.providers})
 
     async def _restart_discovery(self) -> None:
         await self.discovery.stop()
@@ -142,7 +147,7 @@ class Gateway:
     async def _proxy(self, endpoint: str, runtime: Runtime, scope: Scope, receive: Receive, send: Send) -> None:
         raw = await read_body(scope, receive, runtime.config.max_body_bytes)
         body = _parse_body(raw, endpoint)
-        stream = body.get("stream", False)
+        stream = body.get("stream") or False
         if not isinstance(stream, bool):
             raise ClientError(400, "'stream' must be true or false.", param="stream")
         if endpoint == "embeddings":
@@ -159,17 +164,21 @@ class Gateway:
             if isinstance(answer, Answer):
                 await send_json(send, answer.status, answer.body)
                 return
-            await send({"type": "http.response.start", "status": 200, "headers": answer.headers})
-            async for chunk in answer.chunks:
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
-            await send({"type": "http.response.body", "body": b""})
+            try:
+                await send({"type": "http.response.start", "status": 200, "headers": answer.headers})
+                async for chunk in answer.chunks:
+                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                await send({"type": "http.response.body", "body": b""})
+            finally:
+                # Runs the relay's cleanup (closing the upstream) even if it never started.
+                await answer.chunks.aclose()
 
         await _until_disconnect(receive, work)
 
     async def _models(self, runtime: Runtime, scope: Scope, send: Send) -> None:
         path: str = scope["path"]
         if path == "/v1/models" or path == "/v1/models/":
-            if b"health=" in scope.get("query_string", b""):
+            if _flag(scope.get("query_string", b""), b"health"):
                 await send_json(send, 200, orjson.dumps({"object": "list", "data": self._health(runtime)}))
             else:
                 await send_json(send, 200, runtime.models_body)
@@ -225,6 +234,15 @@ class Gateway:
                 await self.upstreams.aclose()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+
+def _flag(query: bytes, name: bytes) -> bool:
+    """`?name=1` / `?name=true` (not `?name=0`)."""
+    for pair in query.split(b"&"):
+        key, _, value = pair.partition(b"=")
+        if key == name:
+            return value.lower() in (b"1", b"true", b"yes", b"")
+    return False
 
 
 def _allow(method: str, expected: str, path: str) -> None:

@@ -41,9 +41,9 @@ class Provider:
     name: str
     dialect: str
     base_url: str
-    headers: tuple[tuple[str, str], ...]
-    id: str
-    timeouts: TimeoutConfig
+    headers: tuple[tuple[str, str], ...] = field(repr=False)  # may carry secrets
+    id: str = ""
+    timeouts: TimeoutConfig = field(default_factory=TimeoutConfig)
     api_version: str | None = None
 
 
@@ -68,6 +68,13 @@ class Pool:
     targets: tuple[Target, ...]
     owned_by: str
     fallbacks: tuple[str, ...] = ()
+    # Round-robin position key: the id, or "prefix/*" for a passthrough pool, so that client-
+    # chosen model names do not each get a cursor.
+    key: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.key:
+            object.__setattr__(self, "key", self.id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +120,7 @@ class Catalog:
         targets = tuple(Target(credential, rest, credential.priority) for entry in entries
                         if not _excluded(rest, entry.excluded) for credential in entry.credentials)
         if targets:
-            return Pool(model, targets, targets[0].credential.provider.name)
+            return Pool(model, targets, targets[0].credential.provider.name, key=prefix + "/*")
         raise self.not_found(model)
 
     def route(self, model: str) -> Route:

@@ -88,6 +88,8 @@ class _Entry(Frozen):
             return None
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
+        if "@" in value.split("/", 3)[2]:
+            raise ValueError("must not carry user:password@; put the credential in api-key or headers")
         return value.rstrip("/")
 
     @field_validator("prefix")

@@ -61,6 +61,8 @@ def load_config(path: str | Path, environ: Mapping[str, str]) -> tuple[GatewayCo
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(source, [Problem("(file)", None, f"cannot read: {exc.strerror}")]) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(source, [Problem("(file)", None, f"not UTF-8 text (byte {exc.start})")]) from None
     return parse_config(text, environ, source=source)
 
 
@@ -105,7 +107,13 @@ def _read_yaml(text: str, source: str) -> tuple[Any, dict[KeyPath, int]]:
         return {}, {}
     lines: dict[KeyPath, int] = {}
     _record_lines(node, (), lines)
-    data = yaml.SafeLoader(text).get_single_data()
+    try:
+        data = yaml.SafeLoader(text).get_single_data()
+    except (yaml.YAMLError, ValueError, TypeError) as exc:
+        # e.g. an impossible date (2024-02-30) or a bad !!binary value.
+        mark = getattr(exc, "problem_mark", None)
+        raise ConfigError(source, [Problem("(yaml)", mark.line + 1 if mark else None,
+                                           f"a value cannot be read: {exc}")]) from None
     if not isinstance(data, dict):
         raise ConfigError(source, [Problem("(top level)", 1, "must be a mapping of keys like 'port: 8317'")])
     return data, lines

@@ -12,6 +12,7 @@ from gateway.config import CooldownConfig
 __all__ = ["Cooldowns"]
 
 _WHOLE_KEY = ""
+MAX_TRACKED = 10_000
 
 
 class Cooldowns:
@@ -49,6 +50,8 @@ class Cooldowns:
 
     def rate_limited(self, credential: str, model: str, *, retry_after: float | None, now: float) -> float:
         """Sets the pair aside for the provider's hint (capped) or the next backoff step."""
+        if len(self._until) >= MAX_TRACKED or len(self._strikes) >= MAX_TRACKED:
+            self._prune(now)
         key = (credential, model)
         strikes = self._strikes.get(key, 0) + 1
         self._strikes[key] = strikes
@@ -64,6 +67,12 @@ class Cooldowns:
         until = now + self._policy.auth_failure_seconds
         self._until[(credential, _WHOLE_KEY)] = until
         return until
+
+    def _prune(self, now: float) -> None:
+        """Drops expired cooldowns and the backoff of pairs no longer cooling (clients can pass
+        any model name through, so these maps must not grow with them)."""
+        self._until = {k: v for k, v in self._until.items() if v > now}
+        self._strikes = {k: v for k, v in self._strikes.items() if k in self._until}
 
     def succeeded(self, credential: str, model: str) -> None:
         if self._strikes:

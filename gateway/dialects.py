@@ -130,17 +130,22 @@ class AzureOpenAI(OpenAICompatible):
 class HubStream:
     """Wraps a translator's StreamDecoder (bytes -> hub chunk dicts) to give client SSE bytes."""
 
-    __slots__ = ("_decoder", "_keep_usage", "usage")
+    __slots__ = ("_decoder", "_keep_usage", "_closed", "usage")
 
     def __init__(self, decoder: Any, *, keep_usage: bool) -> None:
         self._decoder = decoder
         self._keep_usage = keep_usage
+        self._closed = False
         self.usage: dict[str, Any] | None = None
 
     def feed(self, data: bytes) -> list[bytes]:
         return self._encode(self._decoder.feed(data))
 
     def close(self) -> list[bytes]:
+        """The end of the stream; a second call adds nothing (one `[DONE]`, ever)."""
+        if self._closed:
+            return []
+        self._closed = True
         return self._encode(self._decoder.close()) + [DONE]
 
     def _encode(self, chunks: list[dict[str, Any]]) -> list[bytes]:

@@ -65,7 +65,7 @@ class OllamaDiscovery:
 
     async def _probe(self, client: aiohttp.ClientSession, name: str, base_url: str) -> tuple[str, ...] | None:
         try:
-            async with client.get(base_url + "/api/tags") as response:
+            async with client.get(base_url + "/api/tags", allow_redirects=False) as response:
                 response.raise_for_status()
                 names = parse_tags(await response.json(content_type=None))
         except (aiohttp.ClientError, OSError, TimeoutError, ValueError) as exc:

@@ -22,6 +22,9 @@ __all__ = ["Health", "TargetState"]
 
 # Weight of the newest sample in the moving average of time to first byte.
 LATENCY_WEIGHT = 0.3
+# Passthrough entries let clients name any model: past this many tracked targets, healthy ones
+# are forgotten (they lose only their latency average).
+MAX_TRACKED = 10_000
 _WHOLE_KEY = ""
 
 
@@ -55,16 +58,30 @@ class Health:
         key = (credential, model)
         state = self._states.get(key)
         if state is None:
+            if len(self._states) >= MAX_TRACKED:
+                self._forget_quiet()
             state = self._states[key] = TargetState()
         return state
 
+    def _forget_quiet(self) -> None:
+        """Bounds memory when clients pass many model names through: keeps failing targets."""
+        for key in [k for k, s in self._states.items() if not s.opened and not s.failures and k[1]]:
+            del self._states[key]
+
     def admits(self, credential: str, model: str, now: float) -> bool:
-        """May a plan include this target now? A half-open circuit admits one trial per cool-off."""
+        """May a plan put this target among the first choices? (Down targets are last resorts.)"""
         if not self._states:
             return True
         probe = self._states.get((credential, _WHOLE_KEY))
         if probe is not None and probe.probe_ok is False:
             return False
+        state = self._states.get((credential, model))
+        return state is None or not state.opened or now >= state.open_until
+
+    def claim(self, credential: str, model: str, now: float) -> bool:
+        """Called just before an attempt: a half-open circuit lets one trial through per cool-off."""
+        if not self._states:
+            return True
         state = self._states.get((credential, model))
         if state is None or not state.opened:
             return True
@@ -73,10 +90,19 @@ class Health:
         state.open_until = now + self.breaker.cool_off_seconds
         return True
 
-    def succeeded(self, credential: str, model: str, *, latency: float | None) -> None:
+    def answered(self, credential: str, model: str) -> None:
+        """The upstream answered (even if it refused the request): it is not failing."""
+        state = self._states.get((credential, model))
+        if state is not None:
+            state.failures = 0
+            state.opened = False
+
+    def succeeded(self, credential: str, model: str, *, latency: float | None, finished: bool = True) -> None:
+        """`finished=False`: a stream has started; its end (or break) settles the failure count."""
         state = self._state(credential, model)
-        state.failures = 0
-        state.opened = False
+        if finished:
+            state.failures = 0
+            state.opened = False
         if latency is not None:
             state.latency = latency if state.latency is None else (
                 LATENCY_WEIGHT * latency + (1 - LATENCY_WEIGHT) * state.latency)

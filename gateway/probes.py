@@ -59,7 +59,8 @@ class HealthProber:
         url, headers = dialect.probe(credential)
         started = time.monotonic()
         try:
-            async with client.get(url, headers=headers, timeout=aiohttp.ClientTimeout(total=timeout)) as response:
+            async with client.get(url, headers=headers, timeout=aiohttp.ClientTimeout(total=timeout),
+                                  allow_redirects=False) as response:
                 await response.read()
             ok = response.status < 500 and response.status not in (401, 403)
             why = f"HTTP {response.status}"

@@ -21,6 +21,7 @@ import aiohttp
 
 from gateway.catalog import Pool, Route, Target
 from gateway.dialects import DIALECTS, ClientStream, Dialect, Outgoing
+from gateway.health import Health
 from gateway.errors import (ClientError, GatewayError, NotImplementedDialect, RateLimited, UpstreamError,
                             openai_error_body)
 from gateway.ratelimit import retry_after_seconds
@@ -61,6 +62,8 @@ class _Failure:
     target: Target
     error: GatewayError
     rate_limited: bool = False
+    # The target could not take this request at all (dialect, endpoint): nothing was sent.
+    refused: bool = False
 
 
 class _Retry(Exception):
@@ -86,31 +89,43 @@ class Proxy:
         for pool in route.pools:
             plan = self.router.plan(pool, self.clock())
             recovers_at = min(recovers_at, plan.recovers_at)
-            for target in plan.targets[: 1 + retries]:
-                answer = await self._try(endpoint, body, route, pool, target, failures, stream=stream,
-                                         keep_usage=keep_usage)
+            attempts = 0
+            for position, target in enumerate(plan.targets):
+                if attempts > retries:
+                    break
+                # A half-open circuit admits one trial: claimed only when the attempt is made.
+                if position < plan.last_resort_from and not self.router.health.claim(
+                        target.credential.id, target.upstream_model, self.clock()):
+                    continue
+                answer, attempted = await self._try(endpoint, body, route, pool, target, failures, stream=stream,
+                                                    keep_usage=keep_usage)
                 if answer is not None:
                     return answer
+                attempts += attempted
             if len(route.pools) > 1:
                 log.warning("pool %r of %r exhausted; falling back", pool.id, route.id)
         raise self._give_up(route, failures, recovers_at)
 
     async def _try(self, endpoint: str, body: dict[str, Any], route: Route, pool: Pool, target: Target,
-                   failures: list[_Failure], *, stream: bool, keep_usage: bool) -> Answer | StreamAnswer | None:
+                   failures: list[_Failure], *, stream: bool,
+                   keep_usage: bool) -> tuple[Answer | StreamAnswer | None, bool]:
+        """One target: (the answer or None, whether an upstream request was made)."""
         dialect = DIALECTS.get(target.credential.provider.dialect)
         if dialect is None or endpoint not in dialect.endpoints:
-            failures.append(_Failure(target, _unsupported(endpoint, pool, target)))
-            return None
+            failures.append(_Failure(target, _unsupported(endpoint, pool, target), refused=True))
+            return None, False
         try:
             outgoing = dialect.prepare(endpoint, body, target, stream=stream)
         except TranslationError as exc:
-            raise ClientError(400, f"{exc.message} (model {route.id!r} is served by "
-                                   f"{target.credential.provider.name}, a {dialect.name} upstream).",
-                              param=exc.param, code="unsupported_parameter") from None
+            # Another target of the route may speak a dialect that can honour the request.
+            failures.append(_Failure(target, ClientError(
+                400, f"{exc.message} (model {route.id!r} is served by {target.credential.provider.name}, a "
+                     f"{dialect.name} upstream).", param=exc.param, code="unsupported_parameter"), refused=True))
+            return None, False
         started = time.monotonic()
         try:
             answer = await self._attempt(dialect, endpoint, body, outgoing, route, target, stream=stream,
-                                         keep_usage=keep_usage)
+                                         keep_usage=keep_usage, started=started)
         except _Retry as retry:
             failures.append(retry.failure)
             if not retry.failure.rate_limited and retry.failure.error.code != "upstream_auth_failed":
@@ -120,33 +135,39 @@ class Proxy:
             log.warning("attempt failed, trying next target: model=%s provider=%s credential=%s status=%s %s",
                         route.id, target.credential.provider.name, target.credential.id,
                         retry.failure.error.status, retry.failure.error.message)
-            return None
+            return None, True
         except UpstreamError:
             # The upstream is alive and answered: the request, not the target, was at fault.
-            self.router.health.succeeded(target.credential.id, target.upstream_model, latency=None)
+            self.router.health.answered(target.credential.id, target.upstream_model)
             raise
+        answer, latency = answer
         self.router.cooldowns.succeeded(target.credential.id, target.upstream_model)
-        self.router.health.succeeded(target.credential.id, target.upstream_model,
-                                     latency=time.monotonic() - started)
+        self.router.health.succeeded(target.credential.id, target.upstream_model, latency=latency,
+                                     finished=isinstance(answer, Answer))
         log.debug("served: model=%s provider=%s credential=%s", route.id, target.credential.provider.name,
                   target.credential.id)
-        return answer
+        return answer, True
 
     async def _attempt(self, dialect: Dialect, endpoint: str, body: dict[str, Any], outgoing: Outgoing,
-                       route: Route, target: Target, *, stream: bool, keep_usage: bool) -> Answer | StreamAnswer:
+                       route: Route, target: Target, *, stream: bool, keep_usage: bool,
+                       started: float) -> tuple[Answer | StreamAnswer, float]:
+        """The answer and the time to its first byte (headers, or a stream's first event)."""
         provider = target.credential.provider
         timeouts = provider.timeouts
         session = self.upstreams.session(provider)
         deadline = asyncio.get_running_loop().time() + timeouts.total_seconds
         try:
-            async with asyncio.timeout(timeouts.first_byte_seconds):
+            async with asyncio.timeout(min(timeouts.first_byte_seconds, timeouts.total_seconds)):
                 response = await session.post(self.upstreams.url(outgoing.url), data=outgoing.content,
-                                              headers=outgoing.headers, timeout=self.upstreams.timeout(timeouts))
+                                              headers=outgoing.headers, timeout=self.upstreams.timeout(timeouts),
+                                              allow_redirects=False)
                 if response.status >= 300:
                     await self._refused(dialect, response, target)
                 if stream:
                     converter = dialect.stream(model=route.id, keep_usage=keep_usage)
-                    return await self._stream(converter, response, target, deadline)
+                    answer = await self._stream(converter, response, target, deadline)
+                    return answer, time.monotonic() - started
+                latency = time.monotonic() - started
         except TimeoutError:
             raise _Retry(_timeout(target, "did not answer within timeouts.first-byte-seconds")) from None
         except aiohttp.ClientConnectorError as exc:
@@ -155,7 +176,7 @@ class Proxy:
                 type="server_error", code="upstream_unreachable"))) from None
         except UPSTREAM_ERRORS:
             raise _Retry(_broken(target)) from None
-        return await self._whole(dialect, endpoint, body, response, route, target, deadline)
+        return await self._whole(dialect, endpoint, body, response, route, target, deadline), latency
 
     async def _refused(self, dialect: Dialect, response: aiohttp.ClientResponse, target: Target) -> None:
         """Classifies a non-2xx answer: raises `_Retry` to move on, `UpstreamError` to stop."""
@@ -184,6 +205,11 @@ class Proxy:
             raise _Retry(_Failure(target, UpstreamError(
                 502, f"Provider {provider} refused the gateway's credential (HTTP {status}); the operator "
                      "must check its api-key.", type="server_error", code="upstream_auth_failed")))
+        if status < 400:
+            raise _Retry(_Failure(target, UpstreamError(
+                502, f"Provider {provider} answered with a redirect (HTTP {status}), which the gateway does not "
+                     "follow so that keys never reach another host; set its base-url to the final address.",
+                type="server_error", code="upstream_redirect")))
         if status in RETRYABLE_STATUSES or status >= 500:
             raise _Retry(_Failure(target, UpstreamError(
                 502, f"Provider {provider} failed (HTTP {status}): {message}", type="server_error",
@@ -212,12 +238,13 @@ class Proxy:
                       deadline: float) -> StreamAnswer:
         upstream = response.content.iter_any()
         first: list[bytes] = []
+        ended = False
         try:
             while not first:
                 try:
                     chunk = await upstream.__anext__()
                 except StopAsyncIteration:
-                    first = converter.close()
+                    first, ended = converter.close(), True
                     break
                 first = converter.feed(chunk)
         except (StreamError, TranslationError) as exc:
@@ -227,12 +254,17 @@ class Proxy:
         except BaseException:
             response.close()
             raise
-        return StreamAnswer(_relay(first, upstream, converter, response, target, deadline))
+        return StreamAnswer(_relay(first, None if ended else upstream, converter, response, target, deadline,
+                                   self.router.health))
 
     def _give_up(self, route: Route, failures: list[_Failure], recovers_at: float) -> GatewayError:
-        if all(f.rate_limited for f in failures):
+        tried = [f for f in failures if not f.refused]
+        if failures and not tried and recovers_at == float("inf"):
+            # No target could take the request as it is: say why (the first one's reason).
+            return failures[0].error
+        if all(f.rate_limited for f in tried):
             now = self.clock()
-            for failure in failures:
+            for failure in tried:
                 t = failure.target
                 until = self.router.cooldowns.blocked_until(t.credential.id, t.upstream_model, now)
                 if until:
@@ -242,38 +274,51 @@ class Proxy:
             wait = max(0.0, recovers_at - now)
             return RateLimited(f"Every credential serving {route.id!r} is rate limited; retry after "
                                f"{wait:.0f} s.", retry_after=wait)
-        for failure in reversed(failures):
+        for failure in reversed(tried):
             if not failure.rate_limited:
                 return failure.error
-        return failures[-1].error
+        return tried[-1].error
 
 
-async def _relay(first: list[bytes], upstream: AsyncIterator[bytes], converter: ClientStream,
-                 response: aiohttp.ClientResponse, target: Target, deadline: float) -> AsyncIterator[bytes]:
-    """Client bytes for a committed stream; a failure now can only end it with an error event."""
-    loop = asyncio.get_running_loop()
+async def _relay(first: list[bytes], upstream: AsyncIterator[bytes] | None, converter: ClientStream,
+                 response: aiohttp.ClientResponse, target: Target, deadline: float,
+                 health: Health) -> AsyncIterator[bytes]:
+    """Client bytes for a committed stream; a failure now can only end it with an error event.
+
+    `upstream` is None when the stream already ended with its first events. A break counts
+    against the target's circuit like a failure before the first byte would.
+    """
     complete = False
+    failure: GatewayError | None = None
     try:
         for chunk in first:
             yield chunk
+        if upstream is None:
+            complete = True
+            health.answered(target.credential.id, target.upstream_model)
+            return
         try:
-            async for data in upstream:
-                for chunk in converter.feed(data):
-                    yield chunk
-                if loop.time() > deadline:
-                    yield _error_event(_timeout(target, "exceeded timeouts.total-seconds").error)
-                    return
+            async with asyncio.timeout_at(deadline):
+                async for data in upstream:
+                    for chunk in converter.feed(data):
+                        yield chunk
             for chunk in converter.close():
                 yield chunk
             complete = True
+            health.answered(target.credential.id, target.upstream_model)
         except StreamError as exc:
-            yield _error_event(_stream_error(target, exc.info))
+            failure = _stream_error(target, exc.info)
         except TranslationError as exc:
-            yield _error_event(_stream_error(target, _malformed(exc)))
+            failure = _stream_error(target, _malformed(exc))
         except TimeoutError:
-            yield _error_event(_timeout(target, "went silent mid-stream (timeouts.idle-seconds)").error)
+            what = "exceeded timeouts.total-seconds" if asyncio.get_running_loop().time() >= deadline else \
+                "went silent mid-stream (timeouts.idle-seconds)"
+            failure = _timeout(target, what).error
         except UPSTREAM_ERRORS:
-            yield _error_event(_broken(target).error)
+            failure = _broken(target).error
+        if failure is not None:
+            health.failed(target.credential.id, target.upstream_model, now=time.time())
+            yield _error_event(failure)
         log.debug("stream done: provider=%s usage=%s", target.credential.provider.name, converter.usage)
     finally:
         if complete:

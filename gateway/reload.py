@@ -66,7 +66,10 @@ class ConfigWatcher:
         self._stamp = self._read_stamp()
         try:
             config, warnings = load_config(self._path, os.environ)
-        except ConfigError as exc:
+        except Exception as exc:  # noqa: BLE001 - whatever is wrong with the file, keep serving
+            if not isinstance(exc, ConfigError):
+                log.error("config reload (%s) refused, still serving the previous config: %s", reason, exc)
+                return False
             log.error("config reload (%s) refused, still serving the previous config; %d problem(s):", reason,
                       len(exc.problems))
             for problem in exc.problems:

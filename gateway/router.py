@@ -22,10 +22,14 @@ __all__ = ["Plan", "Router"]
 
 @dataclass(frozen=True, slots=True)
 class Plan:
-    """Targets to try, in order; when empty, `recovers_at` is the earliest time one is free."""
+    """Targets to try, in order; when empty, `recovers_at` is the earliest time one is free.
+
+    Targets from `last_resort_from` on have an open circuit: tried only when nothing else served.
+    """
 
     targets: tuple[Target, ...]
     recovers_at: float
+    last_resort_from: int = 0
 
 
 class Router:
@@ -51,8 +55,8 @@ class Router:
             else:
                 last_resort.append(target)
         if len(eligible) > 1:
-            eligible = self._order(pool.id, eligible, now)
-        return Plan(tuple(eligible + last_resort), recovers_at)
+            eligible = self._order(pool.key, eligible, now)
+        return Plan(tuple(eligible + last_resort), recovers_at, len(eligible))
 
     def _order(self, pool_id: str, targets: list[Target], now: float) -> list[Target]:
         cursor = 0

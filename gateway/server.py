@@ -3,7 +3,8 @@
 With `shutdown.delay-seconds` > 0 the first SIGTERM (or SIGINT) only marks the gateway as
 draining, so /readyz answers 503 while requests are still served; after the delay uvicorn's
 own graceful shutdown runs: stop accepting, let in-flight requests and streams finish for up to
-`shutdown.drain-timeout-seconds`. A second signal stops at once.
+`shutdown.drain-timeout-seconds`. A second signal during the delay starts that drain at once;
+one during the drain ends it (uvicorn's own handling).
 """
 
 from __future__ import annotations

@@ -215,3 +215,21 @@ def test_unknown_fields_are_dropped_for_a_translated_dialect_and_logged_at_debug
                                              extra_body={"x_trace_id": "abc"})
     assert "x_trace_id" not in upstream_a.requests[0].body
     assert "not sent upstream: x_trace_id" in gateway.log()
+
+
+def test_a_parameter_one_dialect_refuses_is_served_by_another_target_of_the_pool(gateway_factory, upstream_a,
+                                                                                 upstream_b):
+    upstream_a.default = mocks.anthropic_text()
+    gateway = gateway_factory(f"""
+api-keys: [test-key]
+routing: {{strategy: fill-first}}
+claude-api-key:
+  - {{api-key: ant-key, base-url: {upstream_a.root}, models: [{{name: claude-sonnet-4-5, alias: mixed, priority: 1}}]}}
+openai-compatibility:
+  - {{name: plain, base-url: {upstream_b.base_url}, models: [{{name: gpt-4o, alias: mixed}}]}}
+""")
+    reply = gateway.client().chat.completions.create(model="mixed", messages=MESSAGES, n=2)
+    assert reply.choices[0].message.content == "hello from upstream"
+    assert upstream_a.requests == [] and upstream_b.requests[0].body["n"] == 2
+    only_claude = gateway.client().chat.completions.create(model="mixed", messages=MESSAGES)
+    assert only_claude.choices[0].message.content == "Hello from Claude"

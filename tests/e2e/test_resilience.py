@@ -218,3 +218,22 @@ def test_an_entry_s_own_timeouts_override_the_global_ones(gateway_factory, upstr
         ask(gateway, "primary")
     assert caught.value.status_code == 504
     assert time.monotonic() - started < 2.0, "alpha's own 0.3 s limit applied, not the global 10 s"
+
+
+def test_a_redirecting_upstream_is_not_followed_so_its_key_reaches_no_other_host(gateway, upstream_a, upstream_b):
+    upstream_a.default = status(307, "moved", headers={"location": upstream_b.base_url + "/chat/completions"})
+    with pytest.raises(openai.APIStatusError) as caught:
+        ask(gateway, "primary")
+    assert caught.value.status_code == 502 and "redirect" in caught.value.message
+    assert upstream_b.requests == []
+
+
+def test_a_stream_broken_after_its_first_byte_counts_against_the_circuit(gateway, upstream_a, upstream_b):
+    good = chunks("primary", ["a"])
+    upstream_a.default = raw_stream(sse(good[0]), b"data: {broken\n\n", pause_after=1, pause=0.2)
+    for _ in range(2):
+        with pytest.raises(openai.APIError):
+            list(gateway.client().chat.completions.create(model="pooled", messages=MESSAGES, stream=True))
+    # Two breaks opened alpha's circuit (threshold 2): beta now serves without alpha being asked.
+    assert ask(gateway, "pooled") == "from beta"
+    assert len(upstream_a.requests) == 2

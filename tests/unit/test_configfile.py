@@ -80,3 +80,13 @@ chains:
 
     route = build_catalog(config).route("outer")
     assert [pool.id for pool in route.pools] == ["any/vendor/model", "m"]
+
+
+def test_values_yaml_cannot_construct_and_credentials_in_urls_are_config_problems():
+    with pytest.raises(ConfigError) as caught:
+        parse_config("azure-openai:\n  - {name: a, base-url: 'https://x', api-version: 2024-02-30,"
+                     " api-key-entries: [{api-key: k}], models: [{name: m}]}\n", {})
+    assert caught.value.problems[0].path == "(yaml)"
+    with pytest.raises(ConfigError) as caught:
+        parse_config("openai-compatibility:\n  - {name: a, base-url: 'https://user:pw@x/v1'}\n", {})
+    assert "user:password@" in str(caught.value) and "pw@" not in caught.value.problems[0].message

@@ -97,10 +97,12 @@ def test_breaker_opens_after_consecutive_failures_half_opens_after_cool_off_and_
     assert h.status("c0", "m", now=1.0) == "down"
     # Open: last resort only.
     assert [t.credential.id for t in router.plan(p, now=2.0).targets] == ["c1", "c0"]
-    # Cool-off over: one plan may include it first (half-open trial) ...
+    assert router.plan(p, now=2.0).last_resort_from == 1
+    # Cool-off over: plans put it first again (half-open) ...
     assert [t.credential.id for t in router.plan(p, now=11.5).targets] == ["c0", "c1"]
-    # ... and the next plan does not, until that trial's outcome is known.
-    assert [t.credential.id for t in router.plan(p, now=11.6).targets] == ["c1", "c0"]
+    # ... but only one attempt may claim the trial until its outcome is known.
+    assert h.claim("c0", "m", now=11.5) is True
+    assert h.claim("c0", "m", now=11.6) is False
     h.failed("c0", "m", now=11.7)  # the trial failed: open again at once
     assert router.plan(p, now=12.0).targets[0].credential.id == "c1"
     h.succeeded("c0", "m", latency=0.01)
@@ -123,3 +125,17 @@ def test_a_failed_probe_marks_the_credential_down_for_every_model():
     assert not h.admits("c0", "any-model", now=0.0)
     h.probed("c0", ok=True, latency=0.02)
     assert h.admits("c0", "any-model", now=0.0)
+
+
+def test_passthrough_names_do_not_grow_health_or_cooldown_state_without_bound():
+    from gateway import credentials, health as health_module
+
+    h = health()
+    for index in range(health_module.MAX_TRACKED + 50):
+        h.succeeded("c", f"model-{index}", latency=0.1)
+    assert len(h._states) <= health_module.MAX_TRACKED
+    book = Cooldowns(CooldownConfig())
+    for index in range(credentials.MAX_TRACKED + 50):
+        book.rate_limited("c", f"model-{index}", retry_after=1.0, now=float(index))
+    assert len(book._until) <= credentials.MAX_TRACKED + 1
+    assert book.blocked_until("c", f"model-{credentials.MAX_TRACKED + 49}", now=credentials.MAX_TRACKED + 49.5)
