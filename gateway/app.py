@@ -9,6 +9,7 @@ single attribute assignment. Cooldowns and upstream clients outlive reloads.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -220,6 +221,10 @@ class Gateway:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                # Everything built so far lives as long as the process: keep the collector from
+                # walking it again on every full collection.
+                gc.collect()
+                gc.freeze()
                 self.discovery.start()
                 self.prober.start()
                 if self.watcher is not None:
