@@ -8,32 +8,12 @@ since both limits must have reset).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from email.utils import parsedate_to_datetime
 
+from translators.common import parse_duration
+
 __all__ = ["parse_duration", "retry_after_seconds"]
-
-_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
-_UNIT_SECONDS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
-
-
-def parse_duration(text: str) -> float | None:
-    """'6m0s' -> 360.0, '250ms' -> 0.25, '2' -> 2.0; None when it is not a duration."""
-    text = text.strip()
-    if not text:
-        return None
-    try:
-        return float(text)
-    except ValueError:
-        pass
-    total, position = 0.0, 0
-    for match in _DURATION_PART.finditer(text):
-        if match.start() != position:
-            return None
-        total += float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
-        position = match.end()
-    return total if position == len(text) else None
 
 
 def retry_after_seconds(headers: Mapping[str, str], *, now: float) -> float | None:

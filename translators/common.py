@@ -9,6 +9,7 @@ https://platform.openai.com/docs/api-reference/chat (`chat.completion`, `chat.co
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -37,6 +38,7 @@ __all__ = [
     "requested_max_tokens",
     "seconds",
     "usage",
+    "parse_duration",
 ]
 
 Chunk = dict[str, Any]
@@ -255,3 +257,26 @@ def seconds(text: Any) -> float | None:
     except (TypeError, ValueError):
         return None
     return value if math.isfinite(value) and value >= 0 else None
+
+
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|us|µs|ns|h|m|s)")
+_UNIT_SECONDS: dict[str, float] = {
+    "h": 3600.0, "m": 60.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9,
+}  # fmt: skip
+
+
+def parse_duration(text: str | None) -> float | None:
+    """A Go-style duration ("6m0s", "1s", "250ms", "1h2m3.5s") or bare seconds, as seconds."""
+    if text is None or not text.strip():
+        return None
+    text = text.strip()
+    plain = seconds(text)
+    if plain is not None:
+        return plain
+    total, position = 0.0, 0
+    for match in _DURATION_PART.finditer(text):
+        if match.start() != position:
+            return None
+        total += float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+        position = match.end()
+    return total if position == len(text) else None

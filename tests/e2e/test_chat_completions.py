@@ -74,7 +74,7 @@ def test_streamed_chunks_are_forwarded_as_they_arrive_not_buffered(gateway, upst
     upstream_a.default = stream(["w1", "w2", "w3", "w4"], delay=0.3)
     started = time.monotonic()
     arrivals = []
-    for chunk in gateway.client().chat.completions.create(model="gpt", messages=MESSAGES, stream=True):
+    for _chunk in gateway.client().chat.completions.create(model="gpt", messages=MESSAGES, stream=True):
         arrivals.append(time.monotonic() - started)
     # Six chunks, 0.3 s apart upstream: if the gateway buffered, they would arrive together.
     assert arrivals[-1] - arrivals[0] >= 0.9

@@ -8,11 +8,11 @@ durations (platform.openai.com/docs/guides/rate-limits).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
 from translators.common import (
+    parse_duration,
     error_type_for_status,
     load_error_body,
     nonempty_string,
@@ -53,29 +53,6 @@ TYPE_STATUSES: dict[str, int] = {
 
 LIMITS: tuple[str, ...] = ("requests", "tokens")
 MAX_RAW_MESSAGE = 500
-
-_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|us|µs|ns|h|m|s)")
-_UNIT_SECONDS: dict[str, float] = {
-    "h": 3600.0, "m": 60.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9,
-}  # fmt: skip
-
-
-def parse_duration(text: str | None) -> float | None:
-    """A Go-style duration ("6m0s", "1s", "250ms", "1h2m3.5s") or bare seconds, as seconds."""
-    if text is None or not text.strip():
-        return None
-    text = text.strip()
-    plain = seconds(text)
-    if plain is not None:
-        return plain
-    total, position = 0.0, 0
-    for match in _DURATION_PART.finditer(text):
-        if match.start() != position:
-            return None
-        total += float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
-        position = match.end()
-    return total if position == len(text) else None
-
 
 def _retry_after(status: int, headers: Mapping[str, str]) -> float | None:
     milliseconds = seconds(headers.get("retry-after-ms"))
