@@ -68,6 +68,8 @@ def _check(args: argparse.Namespace) -> int:
         config, warnings = load_config(args.config, os.environ)
     except ConfigError as exc:
         _report(f"{args.config}: {len(exc.problems)} problem(s):", exc.problems, sys.stdout)
+        if exc.warnings:
+            _report(f"{args.config}: {len(exc.warnings)} warning(s):", exc.warnings, sys.stdout)
         return 1
     if warnings:
         _report(f"{args.config}: {len(warnings)} warning(s):", warnings, sys.stdout)
@@ -90,6 +92,8 @@ def _serve(args: argparse.Namespace) -> int:
         config, warnings = load_config(args.config, os.environ)
     except ConfigError as exc:
         _report(f"llm-gateway: cannot start, {args.config} has {len(exc.problems)} problem(s):", exc.problems)
+        if exc.warnings:
+            _report(f"{args.config}: {len(exc.warnings)} warning(s):", exc.warnings)
         return 1
     level = args.log_level or ("debug" if config.debug else "info")
     logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")

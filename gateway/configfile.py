@@ -42,9 +42,11 @@ class Problem:
 class ConfigError(Exception):
     """The file cannot be used; `problems` says where and why, one entry each."""
 
-    def __init__(self, source: str, problems: list[Problem]) -> None:
+    def __init__(self, source: str, problems: list[Problem], warnings: list[Problem] | None = None) -> None:
         self.source = source
         self.problems = problems
+        # Unknown keys seen on the way: often the cause (a misspelt key leaves a required one unset).
+        self.warnings = warnings or []
         super().__init__(f"{source}: " + "; ".join(str(p) for p in problems))
 
 
@@ -79,7 +81,7 @@ def parse_config(text: str, environ: Mapping[str, str], *, source: str = "config
     if not problems:
         problems.extend(_route_problems(config, lines))
     if problems:
-        raise ConfigError(source, problems)
+        raise ConfigError(source, problems, warnings)
     return config, warnings
 
 

@@ -102,3 +102,12 @@ def test_serve_is_the_default_subcommand(tmp_path):
 def test_help_works_for_every_command(args, expected):
     result = run(*args)
     assert result.returncode == 0 and expected in result.stdout
+
+
+def test_check_config_shows_the_misspelt_key_behind_a_missing_one(tmp_path):
+    path = tmp_path / "config.yaml"
+    path.write_text("openai-compatibility:\n  - name: a\n    base_url: http://127.0.0.1:1/v1\n")
+    result = run("check-config", "--config", str(path))
+    assert result.returncode == 1
+    assert "openai-compatibility[0].base-url (line 2): is required" in result.stdout
+    assert "openai-compatibility[0].base_url (line 3): unknown key, ignored; did you mean 'base-url'?" in result.stdout
