@@ -78,7 +78,11 @@ class ConfigWatcher:
         for warning in warnings:
             log.warning("%s: %s", self._path, warning)
         before = set(self._gateway.runtime.catalog.pools)
-        self._gateway.apply(config)
+        try:
+            self._gateway.apply(config)
+        except Exception:  # noqa: BLE001 - a bug here must not stop the watcher or the old config
+            log.exception("config reload (%s) failed while applying; still serving the previous config", reason)
+            return False
         after = set(self._gateway.runtime.catalog.pools)
         log.info("config reloaded (%s): %d model id(s), %d added, %d removed", reason, len(after),
                  len(after - before), len(before - after))
