@@ -3,7 +3,7 @@
 A probe is the dialect's cheapest authenticated request (listing models). It fails on a
 connection error, a timeout, a 5xx, or a 401/403 (the key no longer works); any other answer,
 429 included, proves the upstream alive. Results feed `Health.probed`: a failed probe marks the
-credential down (skipped until a probe succeeds), a slow one degraded.
+credential down (a last resort until a probe succeeds), a slow one degraded.
 """
 
 from __future__ import annotations

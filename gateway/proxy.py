@@ -124,8 +124,8 @@ class Proxy:
             return None, False
         started = time.monotonic()
         try:
-            answer = await self._attempt(dialect, endpoint, body, outgoing, route, target, stream=stream,
-                                         keep_usage=keep_usage, started=started)
+            answer, latency = await self._attempt(dialect, endpoint, body, outgoing, route, target, stream=stream,
+                                                  keep_usage=keep_usage, started=started)
         except _Retry as retry:
             failures.append(retry.failure)
             if not retry.failure.rate_limited and retry.failure.error.code != "upstream_auth_failed":
@@ -140,7 +140,6 @@ class Proxy:
             # The upstream is alive and answered: the request, not the target, was at fault.
             self.router.health.answered(target.credential.id, target.upstream_model)
             raise
-        answer, latency = answer
         self.router.cooldowns.succeeded(target.credential.id, target.upstream_model)
         self.router.health.succeeded(target.credential.id, target.upstream_model, latency=latency,
                                      finished=isinstance(answer, Answer))
@@ -255,7 +254,7 @@ class Proxy:
             response.close()
             raise
         return StreamAnswer(_relay(first, None if ended else upstream, converter, response, target, deadline,
-                                   self.router.health))
+                                   self.router.health, self.clock))
 
     def _give_up(self, route: Route, failures: list[_Failure], recovers_at: float) -> GatewayError:
         tried = [f for f in failures if not f.refused]
@@ -282,7 +281,7 @@ class Proxy:
 
 async def _relay(first: list[bytes], upstream: AsyncIterator[bytes] | None, converter: ClientStream,
                  response: aiohttp.ClientResponse, target: Target, deadline: float,
-                 health: Health) -> AsyncIterator[bytes]:
+                 health: Health, clock: Callable[[], float]) -> AsyncIterator[bytes]:
     """Client bytes for a committed stream; a failure now can only end it with an error event.
 
     `upstream` is None when the stream already ended with its first events. A break counts
@@ -317,7 +316,7 @@ async def _relay(first: list[bytes], upstream: AsyncIterator[bytes] | None, conv
         except UPSTREAM_ERRORS:
             failure = _broken(target).error
         if failure is not None:
-            health.failed(target.credential.id, target.upstream_model, now=time.time())
+            health.failed(target.credential.id, target.upstream_model, now=clock())
             yield _error_event(failure)
         log.debug("stream done: provider=%s usage=%s", target.credential.provider.name, converter.usage)
     finally:
