@@ -13,9 +13,9 @@ import os
 import sys
 from collections.abc import Sequence
 
-from gateway.auth import exposure_problem
-from gateway.catalog import build_catalog
-from gateway.configfile import ConfigError, Problem, load_config
+from gateway.clients.keys import exposure_problem
+from gateway.config.loader import ConfigError, Problem, load_config
+from gateway.routing.catalog import build_catalog
 
 __all__ = ["main"]
 
@@ -141,9 +141,12 @@ CONFIG_ENV = "LLM_GATEWAY_CONFIG"
 def worker_app():
     """The app of one worker process started by `serve --workers N`."""
     from gateway.app import Gateway
+    from gateway.server import freeze_startup_objects
 
     path = os.environ[CONFIG_ENV]
     config, _ = load_config(path, os.environ)
     logging.basicConfig(level=logging.DEBUG if config.debug else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s[%(process)d]: %(message)s")
-    return Gateway(config, config_path=path)
+    app = Gateway(config, config_path=path)
+    freeze_startup_objects()
+    return app

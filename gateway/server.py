@@ -9,7 +9,9 @@ one during the drain ends it (uvicorn's own handling).
 
 from __future__ import annotations
 
+import gc
 import logging
+import socket
 import threading
 from types import FrameType
 from typing import TYPE_CHECKING
@@ -19,9 +21,17 @@ import uvicorn
 if TYPE_CHECKING:
     from gateway.app import Gateway
 
-__all__ = ["GatewayServer"]
+__all__ = ["GatewayServer", "freeze_startup_objects"]
 
 log = logging.getLogger("gateway")
+
+
+def freeze_startup_objects() -> None:
+    """Everything built at start-up (config, catalog, modules) lives as long as the process:
+    keep the collector from walking it again on every full collection. A process-level
+    choice, so it is made by the server, never by the app (tests build several apps)."""
+    gc.collect()
+    gc.freeze()
 
 
 class GatewayServer(uvicorn.Server):
@@ -30,6 +40,10 @@ class GatewayServer(uvicorn.Server):
         self._gateway = gateway
         self._delay = delay
         self._timer: threading.Timer | None = None
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        freeze_startup_objects()
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         if self._delay <= 0 or self._gateway.draining:

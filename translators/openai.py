@@ -19,6 +19,7 @@ from translators.errors import StreamError, TranslationError, UpstreamErrorInfo
 from translators.sse import SSEDecoder
 
 __all__ = [
+    "ChunkDecoder",
     "PassthroughStream",
     "build_request",
     "client_wants_usage",
@@ -145,3 +146,70 @@ class PassthroughStream:
             if not choices:
                 return None
         return orjson.dumps(chunk)
+
+
+class ChunkDecoder:
+    """Upstream OpenAI SSE bytes in, hub chunk dicts out: for clients of another dialect.
+
+    The same checks as `PassthroughStream` (error objects, cut streams), but the chunks are
+    handed over as dicts for a client codec to encode; `[DONE]` ends the stream.
+    """
+
+    __slots__ = ("_decoder", "_model", "_finished", "_done", "_error")
+
+    def __init__(self, *, model: str) -> None:
+        self._decoder = SSEDecoder()
+        self._model = model
+        self._finished = False
+        self._done = False
+        self._error: StreamError | None = None
+
+    def feed(self, data: bytes) -> list[dict[str, Any]]:
+        return self._chunks(self._decoder.feed(data))
+
+    def close(self) -> list[dict[str, Any]]:
+        chunks = self._chunks(self._decoder.close())
+        if self._error is not None:
+            raise self._error
+        if not (self._done or self._finished):
+            raise StreamError(UpstreamErrorInfo(status=502, type="server_error", code="upstream_stream_truncated",
+                                                message="the upstream stream ended before the answer was complete"))
+        return chunks
+
+    def _chunks(self, events: list[Any]) -> list[dict[str, Any]]:
+        """An error is raised only once the chunks decoded before it were handed out, so how
+        the bytes were split never changes what the client receives."""
+        if self._error is not None:
+            raise self._error
+        chunks: list[dict[str, Any]] = []
+        try:
+            self._decode(events, chunks)
+        except StreamError as error:
+            if not chunks:
+                raise
+            self._error = error
+        return chunks
+
+    def _decode(self, events: list[Any], chunks: list[dict[str, Any]]) -> None:
+        for event in events:
+            if self._done:
+                break
+            if event.data == "[DONE]":
+                self._done = True
+                continue
+            try:
+                chunk = orjson.loads(event.data)
+            except orjson.JSONDecodeError:
+                raise StreamError(UpstreamErrorInfo(
+                    status=502, type="server_error", code="upstream_stream_malformed",
+                    message="the upstream sent a stream event that is not JSON")) from None
+            if not isinstance(chunk, dict):
+                continue
+            if "error" in chunk and "choices" not in chunk:
+                raise StreamError(parse_error(502, {}, orjson.dumps(chunk)))
+            if "model" in chunk:
+                chunk["model"] = self._model
+            choices = chunk.get("choices")
+            if isinstance(choices, list) and any(isinstance(c, dict) and c.get("finish_reason") for c in choices):
+                self._finished = True
+            chunks.append(chunk)

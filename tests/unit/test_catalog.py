@@ -1,9 +1,9 @@
-from gateway.catalog import build_catalog
-from gateway.configfile import parse_config
+from gateway.routing.catalog import build_catalog
+from gateway.config.loader import parse_config
 
 import pytest
 
-from gateway.errors import ClientError
+from gateway.core.errors import ClientError
 
 CONFIG = """
 openai-compatibility:

@@ -1,0 +1,1 @@
+"""Client keys and what each key may do."""

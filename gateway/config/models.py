@@ -1,0 +1,192 @@
+"""Pydantic models of config.yaml (CLIProxyAPI's format, kebab-case keys).
+
+Every model is frozen and forbids unknown keys; the loader (`configfile.py`) strips and warns
+about unknown keys before validation, so a typo never crashes the gateway but is never silent
+either. Secrets are `SecretStr`, so a repr or a validation error cannot print them.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+
+from gateway.config.entries import (
+    ApiKeyEntry,
+    AzureModelEntry,
+    AzureOpenAIEntry,
+    Frozen,
+    MockEntry,
+    ModelEntry,
+    OllamaEntry,
+    OpenAICompatEntry,
+    ProviderKeyEntry,
+    TimeoutOverride,
+)
+
+__all__ = [
+    "ApiKeyEntry",
+    "AzureModelEntry",
+    "AzureOpenAIEntry",
+    "ChainConfig",
+    "CircuitBreakerConfig",
+    "ClientKey",
+    "CooldownConfig",
+    "GatewayConfig",
+    "HealthCheckConfig",
+    "MockEntry",
+    "ModelEntry",
+    "OllamaEntry",
+    "OpenAICompatEntry",
+    "ProviderKeyEntry",
+    "ReloadConfig",
+    "RemoteManagement",
+    "ShutdownConfig",
+    "RoutingConfig",
+    "TimeoutConfig",
+    "TimeoutOverride",
+]
+
+
+class ClientKey(Frozen):
+    """A key clients present on /v1/*; the object form adds a name for logs and usage."""
+
+    api_key: SecretStr
+    name: str | None = None
+
+    @field_validator("api_key")
+    @classmethod
+    def _not_empty(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value():
+            raise ValueError("must not be empty")
+        return value
+
+
+class RoutingConfig(Frozen):
+    # least-latency: the target with the lowest moving average time to first byte first.
+    strategy: Literal["round-robin", "fill-first", "least-latency"] = "round-robin"
+
+
+class CooldownConfig(Frozen):
+    """How long a credential is set aside; all values in seconds."""
+
+    # A provider's Retry-After is honoured up to this ceiling, so a wrong hint cannot lock a
+    # key out for days.
+    max_retry_after_seconds: float = Field(default=3600.0, gt=0)
+    # Without a hint: 1 s, doubling on each consecutive 429, capped here.
+    backoff_max_seconds: float = Field(default=60.0, gt=0)
+    # 401/403: the key is probably revoked; check again after this long.
+    auth_failure_seconds: float = Field(default=1800.0, gt=0)
+
+
+class TimeoutConfig(Frozen):
+    """Upstream timeouts in seconds; each entry may override any of them under `timeouts:`."""
+
+    connect_seconds: float = Field(default=10.0, gt=0)
+    # From sending the request to the response headers and, for streams, the first event.
+    first_byte_seconds: float = Field(default=120.0, gt=0)
+    # Longest silence between two reads of an answer (waiting for its headers included).
+    idle_seconds: float = Field(default=120.0, gt=0)
+    # The whole exchange, stream included.
+    total_seconds: float = Field(default=900.0, gt=0)
+
+    def merged(self, override: TimeoutOverride) -> TimeoutConfig:
+        changes = {k: v for k, v in override.model_dump().items() if v is not None}
+        return self.model_copy(update=changes) if changes else self
+
+
+class CircuitBreakerConfig(Frozen):
+    """After `failure-threshold` consecutive failures a target is skipped for `cool-off-seconds`,
+    then one trial request decides whether it closes again."""
+
+    failure_threshold: int = Field(default=5, ge=1)
+    cool_off_seconds: float = Field(default=30.0, gt=0)
+
+
+class HealthCheckConfig(Frozen):
+    """Optional active probes of every target (a cheap model-list request)."""
+
+    enabled: bool = False
+    interval_seconds: float = Field(default=30.0, gt=0)
+    timeout_seconds: float = Field(default=5.0, gt=0)
+    # Slower than this (probe or real time to first byte, moving average): Degraded.
+    degraded_threshold_ms: float = Field(default=5000.0, gt=0)
+
+
+class ChainConfig(Frozen):
+    """A model id clients may ask for, served by the first of `models` whose pool can."""
+
+    name: str = Field(min_length=1)
+    models: tuple[str, ...] = Field(min_length=1)
+
+
+class ReloadConfig(Frozen):
+    watch: bool = True
+    interval_seconds: float = Field(default=1.0, gt=0)
+
+
+class ShutdownConfig(Frozen):
+    # On SIGTERM keep serving (with /readyz answering 503) this long so load balancers notice.
+    delay_seconds: float = Field(default=0.0, ge=0)
+    # Then stop accepting and give in-flight requests and streams this long to finish.
+    drain_timeout_seconds: float = Field(default=30.0, gt=0)
+
+
+class RemoteManagement(Frozen):
+    """Parsed for compatibility; the management API comes in a later release."""
+
+    secret_key: SecretStr | None = None
+    allow_remote: bool = False
+    disable_control_panel: bool = True
+
+
+class GatewayConfig(Frozen):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8317, ge=1, le=65535)
+    api_keys: tuple[ClientKey, ...] = ()
+    debug: bool = False
+    force_model_prefix: bool = False
+    request_retry: int = Field(default=3, ge=0, le=20)
+    max_body_bytes: int = Field(default=32 * 1024 * 1024, gt=0)
+    routing: RoutingConfig = RoutingConfig()
+    cooldown: CooldownConfig = CooldownConfig()
+    timeouts: TimeoutConfig = TimeoutConfig()
+    circuit_breaker: CircuitBreakerConfig = CircuitBreakerConfig()
+    health_check: HealthCheckConfig = HealthCheckConfig()
+    reload: ReloadConfig = ReloadConfig()
+    shutdown: ShutdownConfig = ShutdownConfig()
+    chains: tuple[ChainConfig, ...] = ()
+    remote_management: RemoteManagement = RemoteManagement()
+    openai_compatibility: tuple[OpenAICompatEntry, ...] = ()
+    claude_api_key: tuple[ProviderKeyEntry, ...] = ()
+    gemini_api_key: tuple[ProviderKeyEntry, ...] = ()
+    codex_api_key: tuple[ProviderKeyEntry, ...] = ()
+    azure_openai: tuple[AzureOpenAIEntry, ...] = ()
+    ollama: tuple[OllamaEntry, ...] = ()
+    mock: tuple[MockEntry, ...] = ()
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _plain_keys(cls, value: Any) -> Any:
+        if isinstance(value, list | tuple):
+            return tuple({"api-key": item} if isinstance(item, str) else item for item in value)
+        return value
+
+    @field_validator("host")
+    @classmethod
+    def _host(cls, value: str) -> str:
+        # CLIProxyAPI writes "" for "every interface".
+        return value or "0.0.0.0"
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> GatewayConfig:
+        seen: set[str] = set()
+        for block, entries in (("openai-compatibility", self.openai_compatibility),
+                               ("azure-openai", self.azure_openai), ("ollama", self.ollama),
+                               ("mock", self.mock)):
+            for entry in entries:
+                if entry.name in seen:
+                    raise ValueError(f"{block}: two entries are named {entry.name!r}; names must be unique "
+                                     "across openai-compatibility, azure-openai, ollama and mock")
+                seen.add(entry.name)
+        return self

@@ -1,0 +1,48 @@
+"""The values every stage shares: where a request may go (provider, credential, target).
+
+They are built from the config by the catalog (routing) and read by the upstream adapters, the
+state books and the observers, so they sit below all of them. Frozen: a reload builds new ones.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from gateway.config.models import TimeoutConfig
+
+__all__ = ["Credential", "Provider", "Target"]
+
+
+@dataclass(frozen=True, slots=True)
+class Provider:
+    """One config entry: where to send, in which dialect, with which headers and timeouts.
+
+    `transport` is "http" for every real upstream and "mock" for the built-in mock provider.
+    """
+
+    name: str
+    dialect: str
+    base_url: str
+    headers: tuple[tuple[str, str], ...] = field(repr=False)  # may carry secrets
+    id: str = ""
+    timeouts: TimeoutConfig = field(default_factory=TimeoutConfig)
+    api_version: str | None = None
+    transport: str = "http"
+
+
+@dataclass(frozen=True, slots=True)
+class Credential:
+    """One key of a provider; `label` is a stable, non-secret name for logs and metrics."""
+
+    provider: Provider
+    api_key: str = field(repr=False)
+    id: str = ""
+    priority: int = 0
+    label: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    credential: Credential
+    upstream_model: str
+    priority: int = 0

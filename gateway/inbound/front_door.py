@@ -1,0 +1,199 @@
+"""The front door: one raw-ASGI callable for every HTTP request, a dict lookup per route.
+
+For each request it opens the `Exchange` record (request id echoed as `x-request-id`, status,
+bytes and time to first byte counted as they leave), authenticates the client key, lets the
+route's codec decode the body, hands the hub request to the failover loop with the codec's
+`ClientSide`, and writes the answer. The record is finished in one `finally` whatever happens:
+answer, error, client disconnect or a stream cut mid-way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+
+from gateway.core.asgi import Message, Receive, Scope, Send
+from gateway.core.errors import ClientError, GatewayError
+from gateway.inbound.asgi import ClientDisconnected, read_body, send_json
+from gateway.inbound.codec import ClientCodec, Ids
+from gateway.inbound.models import ModelsEndpoint
+from gateway.inbound.openai import OpenAICodec, openai_error_body
+from gateway.observe.exchange import Exchange, ExchangeObserver
+from gateway.routing.failover import Failover
+from gateway.runtime import Runtime, RuntimeHolder
+from gateway.upstream.answers import Answer
+
+__all__ = ["CODECS", "FrontDoor"]
+
+log = logging.getLogger("gateway.inbound")
+
+# Request path -> the codec that speaks it (its dialect and operation).
+CODECS: dict[str, ClientCodec] = {
+    "/v1/chat/completions": OpenAICodec("chat"),
+    "/v1/completions": OpenAICodec("completions"),
+    "/v1/embeddings": OpenAICodec("embeddings"),
+}
+MAX_REQUEST_ID = 128
+
+
+class FrontDoor:
+    __slots__ = ("holder", "failover", "models", "ids", "monotonic", "observers", "draining")
+
+    def __init__(self, holder: RuntimeHolder, failover: Failover, models: ModelsEndpoint, *, ids: Ids,
+                 observers: Sequence[ExchangeObserver], draining: Callable[[], bool],
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.holder = holder
+        self.failover = failover
+        self.models = models
+        self.ids = ids
+        self.monotonic = monotonic
+        self.observers = tuple(observers)
+        self.draining = draining
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        runtime = self.holder.current
+        path: str = scope["path"]
+        codec = CODECS.get(path)
+        exchange = Exchange(_request_id(scope) or self.ids.new_id(), codec.dialect if codec else "openai",
+                            codec.operation if codec else _endpoint(path), self.monotonic(), self.ids.clock(),
+                            self.observers, self.monotonic)
+        send = _observed(send, exchange)
+        try:
+            if codec is not None:
+                _allow(scope["method"], codec.method, path)
+                exchange.key_name = runtime.keys.check(scope)
+                await self._proxy(codec, runtime, scope, receive, send, exchange)
+            else:
+                await self._other(runtime, path, scope, send, exchange)
+        except ClientDisconnected:
+            exchange.finish("client_disconnected")
+        except GatewayError as error:
+            exchange.error_type = error.code or error.type
+            await send_json(send, error.status, (codec.error_body(error) if codec else openai_error_body(error)),
+                            error.headers())
+        finally:
+            exchange.finish("completed" if exchange.status < 400 else "error")
+
+    async def _other(self, runtime: Runtime, path: str, scope: Scope, send: Send, exchange: Exchange) -> None:
+        if path == "/v1/models" or path.startswith("/v1/models/"):
+            _allow(scope["method"], "GET", path)
+            exchange.key_name = runtime.keys.check(scope)
+            await send_json(send, 200, self.models.answer(runtime, scope))
+        elif path == "/healthz":
+            await send_json(send, 200, b'{"status":"ok"}')
+        elif path == "/readyz":
+            if self.draining():
+                await send_json(send, 503, b'{"status":"draining"}')
+            else:
+                await send_json(send, 200, b'{"status":"ready"}')
+        else:
+            raise ClientError(404, f"Unknown path {path!r}; this gateway serves {', '.join(CODECS)} and "
+                                   "/v1/models.", code="unknown_path")
+
+    async def _proxy(self, codec: ClientCodec, runtime: Runtime, scope: Scope, receive: Receive, send: Send,
+                     exchange: Exchange) -> None:
+        decoded = codec.decode(await read_body(scope, receive, runtime.config.max_body_bytes))
+        exchange.model = decoded.model
+        exchange.stream = decoded.stream
+        route = runtime.catalog.route(decoded.model)
+        client = codec.client_side(decoded, self.ids)
+        retries = runtime.config.request_retry
+
+        async def work() -> None:
+            try:
+                answer = await self.failover.forward(codec.operation, decoded.body, client, route,
+                                                     stream=decoded.stream, retries=retries, exchange=exchange)
+            except GatewayError as error:
+                exchange.error_type = error.code or error.type
+                await send_json(send, error.status, codec.error_body(error), error.headers())
+                return
+            if isinstance(answer, Answer):
+                await send_json(send, answer.status, answer.body)
+                return
+            try:
+                await send({"type": "http.response.start", "status": 200, "headers": answer.headers})
+                async for chunk in answer.chunks:
+                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                await send({"type": "http.response.body", "body": b""})
+            finally:
+                # Runs the relay's cleanup (closing the upstream) even if it never started.
+                await answer.chunks.aclose()  # type: ignore[attr-defined]
+
+        if not await _until_disconnect(receive, work):
+            exchange.finish("client_disconnected")
+
+
+def _observed(send: Send, exchange: Exchange) -> Send:
+    """`send`, recording status, bytes out and time to first byte, and adding `x-request-id`."""
+    request_id = exchange.request_id.encode()
+
+    async def observed(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            exchange.status = message["status"]
+            message["headers"].append((b"x-request-id", request_id))
+        else:
+            body = message.get("body")
+            if body:
+                if not exchange.bytes_out:
+                    exchange.first_byte()
+                exchange.bytes_out += len(body)
+        await send(message)
+
+    return observed
+
+
+def _request_id(scope: Scope) -> str | None:
+    """The client's `x-request-id` when it is a sane token, so logs on both sides match."""
+    for name, value in scope["headers"]:
+        if name == b"x-request-id":
+            if 0 < len(value) <= MAX_REQUEST_ID and value.isascii() and all(33 <= c < 127 for c in value):
+                return value.decode()
+            return None
+    return None
+
+
+def _endpoint(path: str) -> str:
+    if path.startswith("/v1/models"):
+        return "models"
+    return path.strip("/").replace("/", ".") or "root"
+
+
+def _allow(method: str, expected: str, path: str) -> None:
+    if method != expected:
+        raise ClientError(405, f"{path} accepts {expected} only, not {method}.", code="method_not_allowed")
+
+
+async def _until_disconnect(receive: Receive, work: Callable[[], Awaitable[None]]) -> bool:
+    """Runs `work`, cancelling it (and so the upstream request) if the client disconnects;
+    False when the client went away first.
+
+    A plain asyncio task watches `receive()`: an anyio task group costs ten times as much per
+    request, and this runs on every proxied request.
+    """
+    task = asyncio.current_task()
+    assert task is not None
+    gone = False
+
+    async def watch() -> None:
+        nonlocal gone
+        while (await receive())["type"] != "http.disconnect":
+            pass
+        gone = True
+        task.cancel()
+
+    watcher = asyncio.ensure_future(watch())
+    try:
+        await work()
+    except asyncio.CancelledError:
+        if not gone:
+            raise
+        task.uncancel()
+        log.debug("client disconnected; upstream request cancelled")
+    except OSError:
+        # uvicorn raises when writing to a closed connection: the client is gone.
+        gone = True
+    finally:
+        watcher.cancel()
+    return not gone

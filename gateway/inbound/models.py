@@ -1,0 +1,79 @@
+"""GET /v1/models and /v1/models/{id} (ids may contain "/"), with `?health=1` showing each
+target's state: healthy / degraded / down, cooldown, latency, consecutive failures."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import unquote
+
+import orjson
+
+from gateway.core.asgi import Scope
+from gateway.core.targets import Target
+from gateway.runtime import Runtime
+from gateway.state.breaker import CircuitBreaker
+from gateway.state.cooldowns import CooldownStore
+
+__all__ = ["ModelsEndpoint"]
+
+PREFIX = "/v1/models/"
+
+
+class ModelsEndpoint:
+    __slots__ = ("cooldowns", "breaker", "clock")
+
+    def __init__(self, *, cooldowns: CooldownStore, breaker: CircuitBreaker, clock: Callable[[], float]) -> None:
+        self.cooldowns = cooldowns
+        self.breaker = breaker
+        self.clock = clock
+
+    def answer(self, runtime: Runtime, scope: Scope) -> bytes:
+        """The JSON body; raises the catalog's 404 for an unknown id."""
+        path: str = scope["path"]
+        if path in ("/v1/models", PREFIX):
+            if _flag(scope.get("query_string", b""), b"health"):
+                return orjson.dumps({"object": "list", "data": self._health(runtime)})
+            return runtime.models_body
+        # Ids may contain "/": take the raw path so an escaped slash is kept too.
+        raw_path = scope.get("raw_path") or path.encode()
+        model_id = unquote(raw_path.decode("latin-1").split("?", 1)[0][len(PREFIX):])
+        catalog = runtime.catalog
+        pool = catalog.pools.get(model_id)
+        owner = pool.owned_by if pool else ("chain" if model_id in catalog.chains else None)
+        if owner is None:
+            prefix, sep, rest = model_id.partition("/")
+            owner = catalog.passthrough_owner(prefix) if sep and rest else None
+        if owner is None:
+            raise catalog.not_found(model_id)
+        return orjson.dumps(runtime.model_object(model_id, owner))
+
+    def _health(self, runtime: Runtime) -> list[dict[str, Any]]:
+        now = self.clock()
+        objects = runtime.model_objects()
+        for item in objects:
+            pool = runtime.catalog.pools.get(item["id"])
+            item["health"] = [self._target(t, now) for t in pool.targets] if pool else []
+        return objects
+
+    def _target(self, target: Target, now: float) -> dict[str, Any]:
+        credential, model = target.credential, target.upstream_model
+        cooling = self.cooldowns.blocked_until(credential.id, model, now)
+        latency = self.breaker.latency(credential.id, model)
+        return {
+            "provider": credential.provider.name, "credential": credential.id, "label": credential.label,
+            "upstream_model": model, "priority": target.priority,
+            "state": self.breaker.status(credential.id, model, now),
+            "cooling_for_seconds": round(cooling - now, 1) if cooling else 0,
+            "latency_ms": round(latency * 1000, 1) if latency is not None else None,
+            "consecutive_failures": self.breaker.failures(credential.id, model),
+        }
+
+
+def _flag(query: bytes, name: bytes) -> bool:
+    """`?name=1` / `?name=true` (not `?name=0`)."""
+    for pair in query.split(b"&"):
+        key, _, value = pair.partition(b"=")
+        if key == name:
+            return value.lower() in (b"1", b"true", b"yes", b"")
+    return False

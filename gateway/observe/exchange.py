@@ -1,0 +1,131 @@
+"""One `Exchange` record per request, created at the front door and finished exactly once.
+
+Every stage writes what it learns into the record (the client key's name, the route, each
+attempt, time to first byte, usage, bytes out, how it ended); `finish()` hands the complete
+record to the observers (the access log today; metrics, the usage ledger and budgets read the
+same record). `finish()` is idempotent, and the front door calls it in a `finally`, so every
+outcome is recorded once: answers, errors, client disconnects, streams cut mid-way.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["ENDINGS", "Attempt", "Exchange", "ExchangeObserver", "Usage", "access_log"]
+
+# How a request ended.
+ENDINGS = ("completed", "client_disconnected", "upstream_cut", "error")
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """Token counts of one answer; `cached` are input tokens read from a prompt cache and
+    `reasoning` output tokens spent thinking (both included in input and output)."""
+
+    input: int = 0
+    output: int = 0
+    cached: int = 0
+    reasoning: int = 0
+
+    @classmethod
+    def from_hub(cls, usage: Any) -> Usage | None:
+        """From an OpenAI `usage` object (chat, completions or embeddings); None if not one."""
+        if not isinstance(usage, dict):
+            return None
+        prompt = usage.get("prompt_tokens") or usage.get("input_tokens")
+        output = usage.get("completion_tokens") or usage.get("output_tokens")
+        prompt_details = usage.get("prompt_tokens_details") or usage.get("input_tokens_details")
+        output_details = usage.get("completion_tokens_details") or usage.get("output_tokens_details")
+        return cls(input=_int(prompt), output=_int(output),
+                   cached=_int(prompt_details.get("cached_tokens") if isinstance(prompt_details, dict) else 0),
+                   reasoning=_int(output_details.get("reasoning_tokens")
+                                  if isinstance(output_details, dict) else 0))
+
+
+def _int(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
+
+
+@dataclass(slots=True)
+class Attempt:
+    """One try of one target: `outcome` is ok, rate_limited, auth, server_error, timeout,
+    connect, cut or refused; `status` the upstream's HTTP status when it answered."""
+
+    provider: str
+    credential: str
+    upstream_model: str
+    outcome: str
+    status: int | None = None
+    latency: float | None = None
+    reason: str | None = None
+
+
+ExchangeObserver = Callable[["Exchange"], None]
+
+
+@dataclass(slots=True, eq=False)
+class Exchange:
+    request_id: str
+    dialect: str
+    endpoint: str
+    started: float  # monotonic seconds
+    started_at: float  # wall clock, seconds since the epoch
+    observers: Sequence[ExchangeObserver] = field(default=(), repr=False)
+    clock: Callable[[], float] = field(default=lambda: 0.0, repr=False)  # monotonic
+    key_name: str | None = None
+    model: str | None = None
+    stream: bool = False
+    route: str | None = None
+    attempts: list[Attempt] = field(default_factory=list)
+    time_to_first_byte: float | None = None
+    usage_raw: dict[str, Any] | None = field(default=None, repr=False)
+    status: int = 0
+    bytes_out: int = 0
+    ended: str | None = None
+    error_type: str | None = None
+    duration: float | None = None
+    finished: bool = False
+
+    @property
+    def usage(self) -> Usage | None:
+        return Usage.from_hub(self.usage_raw)
+
+    def first_byte(self) -> None:
+        if self.time_to_first_byte is None:
+            self.time_to_first_byte = self.clock() - self.started
+
+    def finish(self, ended: str) -> None:
+        """Records how the request ended (the first caller wins) and tells the observers."""
+        if self.finished:
+            return
+        self.finished = True
+        if self.ended is None:
+            self.ended = ended
+        self.duration = self.clock() - self.started
+        for observer in self.observers:
+            try:
+                observer(self)
+            except Exception:  # noqa: BLE001 - an observer's bug must not break the answer
+                logging.getLogger("gateway.observe").exception("exchange observer failed")
+
+
+_access = logging.getLogger("gateway.access")
+
+
+def access_log(exchange: Exchange) -> None:
+    """One debug line per request (the structured access log builds on the same record)."""
+    if not _access.isEnabledFor(logging.DEBUG):
+        return
+    usage = exchange.usage
+    attempts = ",".join(f"{a.provider}/{a.credential}:{a.outcome}" for a in exchange.attempts)
+    _access.debug(
+        "request id=%s key=%s dialect=%s endpoint=%s model=%s route=%s stream=%s status=%d ended=%s "
+        "attempts=[%s] ttfb_ms=%s duration_ms=%.1f bytes_out=%d tokens_in=%s tokens_out=%s cached=%s "
+        "reasoning=%s", exchange.request_id, exchange.key_name, exchange.dialect, exchange.endpoint,
+        exchange.model, exchange.route, exchange.stream, exchange.status, exchange.ended, attempts,
+        None if exchange.time_to_first_byte is None else round(exchange.time_to_first_byte * 1000, 1),
+        (exchange.duration or 0.0) * 1000, exchange.bytes_out, usage.input if usage else None,
+        usage.output if usage else None, usage.cached if usage else None, usage.reasoning if usage else None)

@@ -1,0 +1,185 @@
+"""The failover loop: try a route's targets in order until one answers.
+
+Nothing reaches the client before an upstream has answered 2xx and (for streams) produced
+its first event, so every failure up to then moves on to the next target. The loop reads the
+type of each `AttemptFailure`: a rate limit cools the (credential, model) pair down, an auth
+failure sets the credential aside, server errors, timeouts, connection errors and cut streams
+count towards the target's circuit breaker. An upstream's own 4xx is the client's mistake and
+is returned as it is. A route is a pool and the pools it falls back to (chains, `fallbacks`):
+each gets `request-retry` extra attempts. The loop knows nothing of the client's dialect: the
+`ClientSide` it is given turns answers into client bytes.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from gateway.core.errors import ClientError, GatewayError, NotImplementedDialect, UpstreamError
+from gateway.core.targets import Target
+from gateway.observe.dropped import DroppedFields
+from gateway.observe.exchange import Attempt, Exchange
+from gateway.routing.catalog import Pool, Route
+from gateway.routing.planner import Planner
+from gateway.state.breaker import CircuitBreaker
+from gateway.state.cooldowns import CooldownStore
+from gateway.upstream.adapters import ADAPTERS, DIALECTS
+from gateway.upstream.answers import Answer, ClientSide, StreamAnswer
+from gateway.upstream.attempt import AttemptRunner
+from gateway.upstream.failures import (
+    AttemptFailure,
+    AuthFailure,
+    RateLimitedFailure,
+    Refused,
+    StatusFailure,
+    rate_limited_everywhere,
+)
+from translators.errors import TranslationError
+
+__all__ = ["Failover"]
+
+log = logging.getLogger("gateway.failover")
+
+OPERATION_PATHS = {"chat": "/v1/chat/completions", "completions": "/v1/completions", "embeddings": "/v1/embeddings"}
+
+
+class Failover:
+    """Runs one request against a route; holds no per-request state itself."""
+
+    __slots__ = ("planner", "cooldowns", "breaker", "attempts", "dropped", "clock", "monotonic")
+
+    def __init__(self, *, planner: Planner, cooldowns: CooldownStore, breaker: CircuitBreaker,
+                 attempts: AttemptRunner, dropped: DroppedFields, clock: Callable[[], float] = time.time,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.planner = planner
+        self.cooldowns = cooldowns
+        self.breaker = breaker
+        self.attempts = attempts
+        self.dropped = dropped
+        self.clock = clock
+        self.monotonic = monotonic
+
+    async def forward(self, operation: str, body: dict[str, Any], client: ClientSide, route: Route, *,
+                      stream: bool, retries: int, exchange: Exchange) -> Answer | StreamAnswer:
+        failures: list[AttemptFailure] = []
+        recovers_at = float("inf")
+        exchange.route = route.id
+        for pool in route.pools:
+            plan = self.planner.plan(pool, self.clock())
+            recovers_at = min(recovers_at, plan.recovers_at)
+            attempts = 0
+            for position, target in enumerate(plan.targets):
+                if attempts > retries:
+                    break
+                # A half-open circuit admits one trial: claimed only when the attempt is made.
+                if position < plan.last_resort_from and not self.breaker.claim(
+                        target.credential.id, target.upstream_model, self.clock()):
+                    continue
+                try:
+                    return await self._try(operation, body, client, route, pool, target, stream=stream,
+                                           exchange=exchange)
+                except AttemptFailure as failure:
+                    failures.append(failure)
+                    self._failed(failure, route, exchange)
+                    attempts += failure.sent
+            if len(route.pools) > 1:
+                log.warning("pool %r of %r exhausted; falling back", pool.id, route.id)
+        raise self._give_up(route, failures, recovers_at)
+
+    async def _try(self, operation: str, body: dict[str, Any], client: ClientSide, route: Route, pool: Pool,
+                   target: Target, *, stream: bool, exchange: Exchange) -> Answer | StreamAnswer:
+        provider = target.credential.provider
+        adapter = ADAPTERS.get((provider.dialect, operation))
+        if adapter is None or not client.serves(adapter):
+            raise Refused(target, _unsupported(operation, pool, target))
+        try:
+            outgoing = adapter.prepare(body, target, stream=stream)
+        except TranslationError as exc:
+            # Another target of the route may speak a dialect that can honour the request.
+            raise Refused(target, ClientError(
+                400, f"{exc.message} (model {route.id!r} is served by {provider.name}, a "
+                     f"{adapter.dialect} upstream).", param=exc.param, code="unsupported_parameter")) from None
+        if outgoing.ignored:
+            self.dropped.record(adapter.dialect, outgoing.ignored)
+        credential, model = target.credential.id, target.upstream_model
+        started = self.monotonic()
+        try:
+            answer, latency = await self.attempts.run(adapter, outgoing, target, client, body, stream=stream,
+                                                      exchange=exchange, on_stream_end=self._stream_end(target))
+        except UpstreamError as error:
+            # The upstream is alive and answered: the request, not the target, was at fault.
+            self.breaker.answered(credential, model)
+            exchange.attempts.append(_attempt(target, "client_error", error.status, self.monotonic() - started,
+                                              error.message))
+            raise
+        self.cooldowns.succeeded(credential, model)
+        self.breaker.succeeded(credential, model, latency=latency, finished=isinstance(answer, Answer))
+        exchange.attempts.append(_attempt(target, "ok", 200, latency))
+        log.debug("served: model=%s provider=%s credential=%s", route.id, provider.name, target.credential.label)
+        return answer
+
+    def _stream_end(self, target: Target) -> Callable[[bool], None]:
+        def ended(ok: bool) -> None:
+            if ok:
+                self.breaker.answered(target.credential.id, target.upstream_model)
+            else:
+                self.breaker.failed(target.credential.id, target.upstream_model, now=self.clock())
+        return ended
+
+    def _failed(self, failure: AttemptFailure, route: Route, exchange: Exchange) -> None:
+        target = failure.target
+        credential, model = target.credential.id, target.upstream_model
+        status = failure.status if isinstance(failure, StatusFailure) else None
+        exchange.attempts.append(_attempt(target, failure.outcome, status, None, failure.error.message))
+        if not failure.sent:
+            return
+        now = self.clock()
+        if isinstance(failure, RateLimitedFailure):
+            self.cooldowns.rate_limited(credential, model, retry_after=failure.retry_after, now=now)
+        elif isinstance(failure, AuthFailure):
+            self.cooldowns.auth_failed(credential, now=now)
+        if failure.counts_against_circuit and self.breaker.failed(credential, model, now=now):
+            log.warning("circuit open for provider=%s credential=%s model=%s", target.credential.provider.name,
+                        target.credential.label, model)
+        log.warning("attempt failed, trying next target: model=%s provider=%s credential=%s outcome=%s %s",
+                    route.id, target.credential.provider.name, target.credential.label, failure.outcome,
+                    failure.error.message)
+
+    def _give_up(self, route: Route, failures: list[AttemptFailure], recovers_at: float) -> GatewayError:
+        tried = [f for f in failures if f.sent]
+        if failures and not tried and recovers_at == float("inf"):
+            # No target could take the request as it is: say why (the first one's reason).
+            return failures[0].error
+        if all(isinstance(f, RateLimitedFailure) for f in tried):
+            now = self.clock()
+            for failure in tried:
+                t = failure.target
+                until = self.cooldowns.blocked_until(t.credential.id, t.upstream_model, now)
+                if until:
+                    recovers_at = min(recovers_at, until)
+            if recovers_at == float("inf"):
+                recovers_at = now + 1.0
+            return rate_limited_everywhere(route.id, max(0.0, recovers_at - now))
+        for failure in reversed(tried):
+            if not isinstance(failure, RateLimitedFailure):
+                return failure.error
+        return tried[-1].error
+
+
+def _attempt(target: Target, outcome: str, status: int | None, latency: float | None,
+             reason: str | None = None) -> Attempt:
+    credential = target.credential
+    return Attempt(credential.provider.name, credential.label, target.upstream_model, outcome, status, latency,
+                   reason)
+
+
+def _unsupported(operation: str, pool: Pool, target: Target) -> GatewayError:
+    provider = target.credential.provider
+    if provider.dialect not in DIALECTS:
+        return NotImplementedDialect(
+            f"Model {pool.id!r} is served by {provider.name}, whose dialect ({provider.dialect}) has no "
+            "translator in this version of llm-gateway.")
+    return NotImplementedDialect(f"Model {pool.id!r} is served by {provider.name}, a {provider.dialect} upstream, "
+                                 f"which has no {OPERATION_PATHS.get(operation, operation)} endpoint.")
