@@ -29,18 +29,20 @@ __all__ = [
     "count",
     "delta_choice",
     "error_type_for_status",
+    "fitted_thinking_budget",
     "function_of_tool",
     "ignored_fields",
     "load_error_body",
     "message_choice",
     "nonempty_string",
+    "parse_duration",
     "positive_int",
     "requested_max_tokens",
     "seconds",
     "usage",
-    "parse_duration",
 ]
 
+# A `chat.completion.chunk` (`translators.hub.ChatCompletionChunk`), built as a plain dict.
 Chunk = dict[str, Any]
 
 
@@ -103,6 +105,19 @@ def requested_max_tokens(body: Mapping[str, Any]) -> OutputLimit | None:
     if current is not None:
         return OutputLimit(current, "max_completion_tokens")
     return OutputLimit(legacy, "max_tokens") if legacy is not None else None
+
+
+def fitted_thinking_budget(effort_budget: int, limit: int, *, minimum: int) -> int:
+    """The thinking budget for an effort level under a client's output `limit`.
+
+    Thinking tokens count toward the output limit at Anthropic and Gemini, so a budget as large
+    as the limit leaves no room to answer. The effort's budget is kept when it takes at most
+    three quarters of the limit, lowered to that share otherwise, and never set below `minimum`
+    (the smallest budget the upstream accepts); the caller decides what a minimum that does not
+    fit under `limit` means. The client named an effort, not a number, so this is how that
+    effort reads under its limit: the limit itself is never changed.
+    """
+    return max(minimum, min(effort_budget, limit - limit // 4))
 
 
 def function_of_tool(tool: Any, path: str) -> Mapping[str, Any]:

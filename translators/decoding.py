@@ -1,9 +1,11 @@
-"""The shape shared by stream decoders whose SSE events are typed JSON objects.
+"""The shape shared by stream decoders whose SSE events carry JSON objects.
 
 `EventDecoder.feed(bytes)` / `close()` return `chat.completion.chunk` dicts; a dialect says what
-one event means in `_event`. An upstream error event is raised only after the chunks decoded
+one event means in `_event`, whether its events are typed (Anthropic, Responses) or whole
+untyped answers (Gemini). An upstream error event is raised only after the chunks decoded
 before it have been handed out, so how the bytes were split never changes what the client
-receives. A stream that ends before the dialect's terminal event raises `StreamError(TRUNCATED)`.
+receives. A stream that ends incomplete (`_complete` false: by default, before the dialect's
+terminal event) raises `StreamError(TRUNCATED)`.
 """
 
 from __future__ import annotations
@@ -41,9 +43,10 @@ def load_event(event: SSEEvent) -> Mapping[str, Any]:
 class EventDecoder:
     """Upstream SSE bytes in, chunk dicts out; subclasses implement `_event` and set `TRUNCATED`.
 
-    `_event` sets `_done` at the terminal event, which `close` requires, and `_error` for an
-    error event, after which no further events are read; `_started` is the subclass's record
-    that the answer has begun.
+    `_event` sets `_done` at the terminal event, after which no further events are read, and
+    `_error` for an error event, after which none are read either; `_started` is the subclass's
+    record that the answer has begun. A dialect without a terminal event overrides `_complete`
+    (what `close` requires) and `_closing` (chunks only the end of the stream can give).
     """
 
     TRUNCATED: ClassVar[UpstreamErrorInfo]
@@ -73,9 +76,9 @@ class EventDecoder:
             raise StreamError(self.TRUNCATED) from None
         if self._error is not None:
             raise self._error
-        if not self._done:
+        if not self._complete():
             raise StreamError(self.TRUNCATED)
-        return chunks
+        return chunks + self._closing()
 
     def _handle(self, events: list[SSEEvent]) -> list[Chunk]:
         chunks: list[Chunk] = []
@@ -90,10 +93,23 @@ class EventDecoder:
     def _event(self, event: SSEEvent) -> list[Chunk]:
         raise NotImplementedError
 
+    def _complete(self) -> bool:
+        """Whether the stream may end here; by default, once the terminal event was read."""
+        return self._done
+
+    def _closing(self) -> list[Chunk]:
+        """Chunks due at the end of a complete stream; none for dialects that end with an event."""
+        return []
+
     def _chunk(
-        self, delta: dict[str, Any], reason: str | None = None, logprobs: Any = None
+        self,
+        delta: dict[str, Any],
+        reason: str | None = None,
+        logprobs: Any = None,
+        *,
+        index: int = 0,
     ) -> Chunk:
-        choice = delta_choice(delta, reason, logprobs=logprobs)
+        choice = delta_choice(delta, reason, index=index, logprobs=logprobs)
         return chunk(id=self._id, created=self._created, model=self._model, choices=[choice])
 
     def _usage_chunk(self, usage: dict[str, Any]) -> Chunk:

@@ -86,7 +86,7 @@ class PassthroughStream:
     without `[DONE]` and without any `finish_reason`: a cut stream must not look complete.
     """
 
-    __slots__ = ("_decoder", "_model", "_keep_usage", "_finished", "_done", "usage")
+    __slots__ = ("_decoder", "_done", "_finished", "_keep_usage", "_model", "usage")
 
     def __init__(self, *, model: str, keep_usage: bool) -> None:
         self._decoder = SSEDecoder()
@@ -155,7 +155,7 @@ class ChunkDecoder:
     handed over as dicts for a client codec to encode; `[DONE]` ends the stream.
     """
 
-    __slots__ = ("_decoder", "_model", "_finished", "_done", "_error")
+    __slots__ = ("_decoder", "_done", "_error", "_finished", "_model")
 
     def __init__(self, *, model: str) -> None:
         self._decoder = SSEDecoder()

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["SSEEvent", "SSEDecoder", "encode_event"]
+__all__ = ["SSEDecoder", "SSEEvent", "encode_event"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +27,7 @@ class SSEEvent:
 class SSEDecoder:
     """Bytes in, `SSEEvent`s out; `close()` discards an event the stream cut off."""
 
-    __slots__ = ("_buffer", "_pending_cr", "_data", "_event", "_id")
+    __slots__ = ("_buffer", "_data", "_event", "_id", "_pending_cr")
 
     def __init__(self) -> None:
         self._buffer = b""
@@ -95,9 +95,8 @@ class SSEDecoder:
             self._data.append(value)
         elif name == "event":
             self._event = value
-        elif name == "id":
-            if "\0" not in value:
-                self._id = value
+        elif name == "id" and "\0" not in value:
+            self._id = value  # an id with NUL is ignored, as the spec says
         # "retry" and unknown fields are ignored: reconnection is not a proxy's concern.
         return None
 

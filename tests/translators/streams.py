@@ -8,6 +8,9 @@ from typing import Any, Protocol
 from openai.lib.streaming.chat import ChatCompletionStreamState
 from openai.types.chat import ChatCompletionChunk
 
+from tests.translators.hub_check import assert_conforms
+from translators import hub
+from translators.decoding import EventDecoder
 from translators.errors import StreamError
 
 
@@ -32,8 +35,15 @@ def feed_bytewise(machine: StreamMachine, data: bytes) -> list[Any]:
 
 
 def assert_same_events_at_every_split(factory: Callable[[], StreamMachine], data: bytes) -> list[Any]:
-    """Feeds `data` whole, split in two at every offset, and byte by byte; all must agree."""
+    """Feeds `data` whole, split in two at every offset, and byte by byte; all must agree.
+
+    A dialect decoder's chunks must also be `chat.completion.chunk`s as translators/hub.py
+    describes them.
+    """
     expected = feed_whole(factory(), data)
+    if isinstance(factory(), EventDecoder):
+        for chunk in expected:
+            assert_conforms(chunk, hub.ChatCompletionChunk)
     for cut in range(len(data) + 1):
         assert feed_split_at(factory(), data, cut) == expected, f"split at byte {cut} differs"
     assert feed_bytewise(factory(), data) == expected, "byte-by-byte feeding differs"
@@ -58,6 +68,30 @@ def assemble(chunks: list[dict[str, Any]]) -> Any:
     for item in chunks:
         state.handle_chunk(ChatCompletionChunk.model_validate(item))
     return state.get_final_completion()
+
+
+def assemble_thinking_blocks(chunks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A message's `thinking_blocks` from its stream, read as translators/hub.py specifies.
+
+    A `thinking` entry closes the reasoning text streamed since the previous one; a
+    `redacted_thinking` entry is whole; each entry's `index` is its place in the list.
+    """
+    blocks: list[dict[str, Any]] = []
+    text: list[str] = []
+    for item in chunks:
+        for choice in item["choices"]:
+            delta = choice["delta"]
+            text.append(delta.get("reasoning_content") or "")
+            for entry in delta.get("thinking_blocks", []):
+                assert entry["index"] == len(blocks), "thinking_blocks indexes count up from 0"
+                if entry["type"] == "thinking":
+                    blocks.append(
+                        {"type": "thinking", "thinking": "".join(text), "signature": entry["signature"]}
+                    )
+                    text = []
+                else:
+                    blocks.append({"type": "redacted_thinking", "data": entry["data"]})
+    return blocks
 
 
 def choice_chunk(

@@ -6,9 +6,21 @@ from typing import Any
 
 import orjson
 import pytest
+from anthropic.types import RedactedThinkingBlockParam, ThinkingBlockParam
+from pydantic import TypeAdapter
 
-from translators.anthropic import build_request, ignored_fields, request_path
-from translators.anthropic.request import DEFAULT_MAX_TOKENS, DROPPED_FIELDS, THINKING_BUDGETS
+from translators.anthropic import (
+    build_request,
+    ignored_fields,
+    parse_response,
+    request_path,
+)
+from translators.anthropic.request import (
+    DEFAULT_MAX_TOKENS,
+    DROPPED_FIELDS,
+    MIN_THINKING_BUDGET,
+    THINKING_BUDGETS,
+)
 from translators.errors import TranslationError
 
 MODEL = "claude-sonnet-4-5-20250929"
@@ -179,6 +191,105 @@ def test_assistant_with_only_tool_calls_and_null_content_has_no_text_block():
         "role": "assistant",
         "content": [{"type": "tool_use", "id": "toolu_9", "name": "now", "input": {}}],
     }
+
+
+SIGNATURE = "EuYBCkQYAiJAgCs1le6/Pol5Z4/JMomVOouGrWdhYNsH3ukzUECbB6iWrSQtsQuRHJID6lWV"
+REDACTED = "EmwKAhgBEgy3va3pzix/LafPsn4aDFIT2Xlxh0L5L8rLVyIwxtE3rAFBa8cr3qpPkNRj2YfWXGmKDxH4mPnZ5sQ7"
+
+# An extended-thinking answer that called a tool, as the Messages API returns it
+# (docs.anthropic.com/en/docs/build-with-claude/extended-thinking#extended-thinking-with-tool-use).
+THINKING_TOOL_ANSWER: dict[str, Any] = {
+    "id": "msg_01Aq9w938a90dw8q",
+    "type": "message",
+    "role": "assistant",
+    "model": MODEL,
+    "content": [
+        {"type": "thinking", "thinking": "The user wants the weather in Paris. I should call get_weather.",
+         "signature": SIGNATURE},
+        {"type": "redacted_thinking", "data": REDACTED},
+        {"type": "text", "text": "Let me check the weather in Paris."},
+        {"type": "tool_use", "id": "toolu_01CswdEQBMshySk6Y9DFKrfq", "name": "get_weather",
+         "input": {"location": "Paris"}},
+    ],
+    "stop_reason": "tool_use",
+    "stop_sequence": None,
+    "usage": {"input_tokens": 512, "output_tokens": 180},
+}  # fmt: skip
+
+
+def next_turn(assistant: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        {"role": "user", "content": "What's the weather in Paris?"},
+        assistant,
+        {"role": "tool", "tool_call_id": "toolu_01CswdEQBMshySk6Y9DFKrfq", "content": "18°C, cloudy"},
+    ]
+
+
+def test_an_answers_thinking_blocks_go_back_unchanged_before_its_text_and_tool_use():
+    answer = parse_response(THINKING_TOOL_ANSWER, model="claude", created=1, id="chatcmpl-1")
+    message = answer["choices"][0]["message"]
+    request = build(tools=[WEATHER_TOOL], reasoning_effort="medium", messages=next_turn(message))
+    assert request["messages"][1] == {"role": "assistant", "content": THINKING_TOOL_ANSWER["content"]}
+    TypeAdapter(ThinkingBlockParam).validate_python(request["messages"][1]["content"][0])
+    TypeAdapter(RedactedThinkingBlockParam).validate_python(request["messages"][1]["content"][1])
+
+
+def test_thinking_blocks_assembled_from_a_stream_replay_without_their_index():
+    message = {
+        "role": "assistant",
+        "content": "Let me check the weather in Paris.",
+        "reasoning_content": "The user wants the weather in Paris. I should call get_weather.",
+        "thinking_blocks": [
+            {"index": 0, "type": "thinking", "signature": SIGNATURE,
+             "thinking": "The user wants the weather in Paris. I should call get_weather."},
+            {"index": 1, "type": "redacted_thinking", "data": REDACTED},
+        ],
+        "tool_calls": [{"id": "toolu_01CswdEQBMshySk6Y9DFKrfq", "type": "function",
+                        "function": {"name": "get_weather", "arguments": '{"location": "Paris"}'}}],
+    }  # fmt: skip
+    request = build(tools=[WEATHER_TOOL], messages=next_turn(message))
+    assert request["messages"][1]["content"] == THINKING_TOOL_ANSWER["content"]
+
+
+def test_reasoning_content_without_thinking_blocks_is_not_sent():
+    message = {
+        "role": "assistant",
+        "content": None,
+        "reasoning_content": "The user wants the weather in Paris.",
+        "thinking_blocks": None,
+        "tool_calls": [{"id": "toolu_01CswdEQBMshySk6Y9DFKrfq", "type": "function",
+                        "function": {"name": "get_weather", "arguments": '{"location": "Paris"}'}}],
+    }  # fmt: skip
+    request = build(tools=[WEATHER_TOOL], messages=next_turn(message))
+    assert [block["type"] for block in request["messages"][1]["content"]] == ["tool_use"]
+    assert ignored_fields({"model": "claude", "messages": next_turn(message)}) == ()
+
+
+@pytest.mark.parametrize(
+    ("thinking_blocks", "param"),
+    [
+        ("signed thinking", "messages[1].thinking_blocks"),
+        ({"type": "thinking"}, "messages[1].thinking_blocks"),
+        (["thinking"], "messages[1].thinking_blocks[0].type"),
+        ([{"type": "summary", "text": "..."}], "messages[1].thinking_blocks[0].type"),
+        ([{"thinking": "x", "signature": SIGNATURE}], "messages[1].thinking_blocks[0].type"),
+        ([{"type": "thinking", "thinking": "x"}], "messages[1].thinking_blocks[0].signature"),
+        ([{"type": "thinking", "signature": SIGNATURE}], "messages[1].thinking_blocks[0].thinking"),
+        ([{"type": "thinking", "thinking": "x", "signature": None}],
+         "messages[1].thinking_blocks[0].signature"),
+        ([{"type": "redacted_thinking", "data": REDACTED}, {"type": "redacted_thinking"}],
+         "messages[1].thinking_blocks[1].data"),
+    ],
+)  # fmt: skip
+def test_thinking_blocks_of_the_wrong_shape_are_refused_naming_the_entry(thinking_blocks, param):
+    message = {"role": "assistant", "content": "Hi", "thinking_blocks": thinking_blocks}
+    assert refusal(messages=[{"role": "user", "content": "Hello"}, message]).param == param
+
+
+def test_thinking_blocks_on_a_user_message_are_refused():
+    blocks = [{"type": "redacted_thinking", "data": REDACTED}]
+    error = refusal(messages=[{"role": "user", "content": "Hello", "thinking_blocks": blocks}])
+    assert error.param == "messages[0].thinking_blocks"
 
 
 def test_data_url_image_becomes_a_base64_source_and_http_url_a_url_source():
@@ -401,12 +512,48 @@ def test_reasoning_effort_keeps_a_client_max_tokens_that_exceeds_the_budget():
     assert request["thinking"]["budget_tokens"] == THINKING_BUDGETS["low"]
 
 
-def test_reasoning_effort_with_max_tokens_below_the_budget_is_refused_naming_max_tokens():
-    assert refusal(reasoning_effort="high", max_tokens=1000).param == "max_tokens"
+def test_high_effort_under_4000_max_completion_tokens_thinks_within_three_quarters_of_it():
+    request = build(reasoning_effort="high", max_completion_tokens=4000)
+    assert request["max_tokens"] == 4000
+    assert request["thinking"] == {"type": "enabled", "budget_tokens": 3000}
+
+
+@pytest.mark.parametrize(
+    ("effort", "limit", "budget"),
+    [
+        ("medium", 10_000, 7500),  # 8192 would leave the answer 1808 tokens
+        ("xhigh", 64_000, 32_768),  # the effort's budget fits: kept
+        ("minimal", 1025, 1024),
+        ("high", 1025, 1024),  # three quarters is 769, below Anthropic's minimum of 1024
+        ("high", 1365, 1024),
+        ("high", 1366, 1025),
+    ],
+)
+def test_effort_budget_is_lowered_to_three_quarters_of_the_limit_but_not_below_1024(
+    effort, limit, budget
+):
+    request = build(reasoning_effort=effort, max_tokens=limit)
+    assert (request["max_tokens"], request["thinking"]["budget_tokens"]) == (limit, budget)
+
+
+@pytest.mark.parametrize("effort", list(THINKING_BUDGETS))
+def test_every_budget_under_a_client_limit_is_one_anthropic_accepts(effort):
+    for limit in [1025, 1100, 2048, 3000, 4000, 5461, 8192, 21_846, 50_000, 128_000]:
+        budget = build(reasoning_effort=effort, max_tokens=limit)["thinking"]["budget_tokens"]
+        assert MIN_THINKING_BUDGET <= budget < limit
+        assert budget <= THINKING_BUDGETS[effort]
+
+
+@pytest.mark.parametrize("limit", [1, 1000, 1024])
+def test_reasoning_effort_with_a_limit_of_1024_or_less_is_refused_naming_the_field(limit):
+    error = refusal(reasoning_effort="high", max_tokens=limit)
+    assert error.param == "max_tokens"
+    assert "1024" in error.message and 'reasoning_effort to "none"' in error.message
     assert (
-        refusal(reasoning_effort="high", max_completion_tokens=1000).param
+        refusal(reasoning_effort="minimal", max_completion_tokens=limit).param
         == "max_completion_tokens"
     )
+    assert build(reasoning_effort="none", max_tokens=limit)["max_tokens"] == limit
 
 
 def test_reasoning_effort_none_disables_thinking_and_unknown_effort_is_refused():

@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 from openai.types.chat import ChatCompletion
 
+from tests.translators.hub_check import assert_conforms
+from translators import hub
 from translators.anthropic import parse_response
 from translators.errors import TranslationError
 
@@ -19,6 +21,7 @@ def parse(payload: dict[str, Any]) -> dict[str, Any]:
         payload, model="claude-sonnet", created=CREATED, id="chatcmpl-fallback"
     )
     ChatCompletion.model_validate(completion)  # the official SDK must accept every answer
+    assert_conforms(completion, hub.ChatCompletion)  # and it is what the hub contract says
     return completion
 
 
@@ -107,13 +110,17 @@ def test_tool_use_only_answer_has_null_content():
     assert completion["choices"][0]["message"]["content"] is None
 
 
-def test_thinking_blocks_become_reasoning_content_and_redacted_thinking_is_skipped():
+SIGNATURE = "WaUjzkypQ2mUEVM36O2TxuC06KN8xyfbJwyem2dw3URve/op91XWHOEBLLqIOMfFG/UvLEczmEsUjavL"
+REDACTED = "EmwKAhgBEgy3va3pzix/LafPsn4aDFIT2Xlxh0L5L8rLVyIwxtE3rAFBa8cr"
+
+
+def test_thinking_text_becomes_reasoning_content_and_every_thinking_block_a_thinking_blocks_entry():
     completion = parse(
         message(
             [
                 {"type": "thinking", "thinking": "Let me analyze this step by step...",
-                 "signature": "WaUjzkypQ2mUEVM36O2TxuC06KN8xyfbJwyem2dw3URve/op91XWHOEBLLqIOMfFG/UvLEczmEsUjavL"},
-                {"type": "redacted_thinking", "data": "EmwKAhgBEgy3va3pzix/LafPsn4aDFIT2Xlxh0L5L8rLVyIwxtE3rAFBa8cr"},
+                 "signature": SIGNATURE},
+                {"type": "redacted_thinking", "data": REDACTED},
                 {"type": "text", "text": "Based on my analysis..."},
             ],
             output_tokens_details={"thinking_tokens": 312},
@@ -121,8 +128,39 @@ def test_thinking_blocks_become_reasoning_content_and_redacted_thinking_is_skipp
     )  # fmt: skip
     result = completion["choices"][0]["message"]
     assert result["reasoning_content"] == "Let me analyze this step by step..."
+    assert result["thinking_blocks"] == [
+        {"type": "thinking", "thinking": "Let me analyze this step by step...", "signature": SIGNATURE},
+        {"type": "redacted_thinking", "data": REDACTED},
+    ]
     assert result["content"] == "Based on my analysis..."
     assert completion["usage"]["completion_tokens_details"] == {"reasoning_tokens": 312}
+
+
+def test_thinking_blocks_keep_upstream_order_around_tool_use_and_reasoning_joins_their_text():
+    content = [
+        {"type": "thinking", "thinking": "I need the weather. ", "signature": SIGNATURE},
+        {"type": "tool_use", "id": "toolu_01A", "name": "get_weather", "input": {"city": "Paris"}},
+        {"type": "redacted_thinking", "data": REDACTED},
+        {"type": "thinking", "thinking": "And the time.", "signature": SIGNATURE[::-1]},
+        {"type": "tool_use", "id": "toolu_01B", "name": "get_time", "input": {}},
+    ]
+    result = parse(message(content, "tool_use"))["choices"][0]["message"]
+    assert result["reasoning_content"] == "I need the weather. And the time."
+    assert result["thinking_blocks"] == [content[0], content[2], content[3]]
+    assert [call["id"] for call in result["tool_calls"]] == ["toolu_01A", "toolu_01B"]
+
+
+def test_an_answer_with_only_redacted_thinking_has_blocks_but_no_reasoning_text():
+    result = parse(
+        message([{"type": "redacted_thinking", "data": REDACTED}, {"type": "text", "text": "Hi"}])
+    )["choices"][0]["message"]
+    assert result["thinking_blocks"] == [{"type": "redacted_thinking", "data": REDACTED}]
+    assert "reasoning_content" not in result
+
+
+def test_an_answer_without_thinking_has_no_thinking_fields():
+    result = parse(message([{"type": "text", "text": "Hi"}]))["choices"][0]["message"]
+    assert "thinking_blocks" not in result and "reasoning_content" not in result
 
 
 @pytest.mark.parametrize(

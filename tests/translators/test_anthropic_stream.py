@@ -14,7 +14,7 @@ from openai.types.chat import ChatCompletionChunk
 
 from tests.translators import streams
 from tests.translators.streams import assemble
-from translators.anthropic import StreamDecoder
+from translators.anthropic import StreamDecoder, parse_response
 from translators.errors import StreamError, TranslationError
 
 CREATED = 1_735_000_000
@@ -205,20 +205,127 @@ def test_tool_use_stream_assembles_in_the_openai_sdk_into_parsable_tool_calls():
     assert json.loads(calls[1].function.arguments) == {}
 
 
-def test_thinking_stream_puts_reasoning_in_reasoning_content_and_drops_signatures(every_split):
+def test_thinking_stream_gives_reasoning_content_then_the_blocks_signature_at_its_end(every_split):
     chunks = every_split(decoder, THINKING_STREAM)
     deltas = [item["choices"][0]["delta"] for item in chunks if item["choices"]]
     assert deltas == [
         {"role": "assistant", "content": ""},
         {"reasoning_content": "I need to find the GCD of 1071 and 462.\n\n1071 = 2 × 462 + 147"},
         {"reasoning_content": "\n462 = 3 × 147 + 21"},
+        {"thinking_blocks": [{"index": 0, "type": "thinking",
+                              "signature": "EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxBdjrkzLoky3dl1pkiMOYds"}]},
         {"content": "The GCD is 21."},
         {},
-    ]
+    ]  # fmt: skip
     assert chunks[-1]["usage"]["completion_tokens_details"] == {"reasoning_tokens": 98}
     assert chunks[-1]["usage"]["completion_tokens"] == 120
     for item in chunks:
         ChatCompletionChunk.model_validate(item)
+
+
+def sse(*events: dict[str, Any]) -> bytes:
+    return b"".join(
+        b"event: " + event["type"].encode() + b"\ndata: " + json.dumps(event).encode() + b"\n\n"
+        for event in events
+    )
+
+
+SIGNATURE = "EuYBCkQYAiJAgCs1le6/Pol5Z4/JMomVOouGrWdhYNsH3ukzUECbB6iWrSQtsQuRHJID6lWV"
+REDACTED = (
+    "EmwKAhgBEgy3va3pzix/LafPsn4aDFIT2Xlxh0L5L8rLVyIwxtE3rAFBa8cr3qpPkNRj2YfWXGmKDxH4mPnZ5sQ7"
+    "vB9URj2pLmN3kF8/dW5hR7xJ0aP1oLs9yTcMnKVf2wRpEGjH9XZaBt4UvDcPrQ"
+)
+
+# Extended thinking with tools, as the streaming docs show it: a thinking block whose signature
+# comes in two signature_delta events, a redacted thinking block, then text and a tool call.
+THINKING_TOOL_STREAM = sse(
+    {"type": "message_start", "message": {
+        "id": "msg_01Aq9w938a90dw8q", "type": "message", "role": "assistant", "content": [],
+        "model": "claude-sonnet-4-5-20250929", "stop_reason": None, "stop_sequence": None,
+        "usage": {"input_tokens": 512, "output_tokens": 4}}},
+    {"type": "content_block_start", "index": 0,
+     "content_block": {"type": "thinking", "thinking": "", "signature": ""}},
+    {"type": "content_block_delta", "index": 0,
+     "delta": {"type": "thinking_delta", "thinking": "The user wants the weather in Paris. "}},
+    {"type": "content_block_delta", "index": 0,
+     "delta": {"type": "thinking_delta", "thinking": "I should call get_weather."}},
+    {"type": "content_block_delta", "index": 0,
+     "delta": {"type": "signature_delta", "signature": SIGNATURE[:40]}},
+    {"type": "content_block_delta", "index": 0,
+     "delta": {"type": "signature_delta", "signature": SIGNATURE[40:]}},
+    {"type": "content_block_stop", "index": 0},
+    {"type": "content_block_start", "index": 1,
+     "content_block": {"type": "redacted_thinking", "data": REDACTED}},
+    {"type": "content_block_stop", "index": 1},
+    {"type": "content_block_start", "index": 2, "content_block": {"type": "text", "text": ""}},
+    {"type": "content_block_delta", "index": 2,
+     "delta": {"type": "text_delta", "text": "Let me check the weather in Paris."}},
+    {"type": "content_block_stop", "index": 2},
+    {"type": "content_block_start", "index": 3, "content_block": {
+        "type": "tool_use", "id": "toolu_01CswdEQBMshySk6Y9DFKrfq", "name": "get_weather",
+        "input": {}}},
+    {"type": "content_block_delta", "index": 3,
+     "delta": {"type": "input_json_delta", "partial_json": '{"location": "Paris"}'}},
+    {"type": "content_block_stop", "index": 3},
+    {"type": "message_delta", "delta": {"stop_reason": "tool_use", "stop_sequence": None},
+     "usage": {"output_tokens": 180}},
+    {"type": "message_stop"},
+)  # fmt: skip
+
+THINKING_TOOL_CONTENT = [
+    {"type": "thinking", "thinking": "The user wants the weather in Paris. I should call get_weather.",
+     "signature": SIGNATURE},
+    {"type": "redacted_thinking", "data": REDACTED},
+    {"type": "text", "text": "Let me check the weather in Paris."},
+    {"type": "tool_use", "id": "toolu_01CswdEQBMshySk6Y9DFKrfq", "name": "get_weather",
+     "input": {"location": "Paris"}},
+]  # fmt: skip
+
+
+def thinking_entries(chunks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        entry
+        for item in chunks
+        for choice in item["choices"]
+        for entry in choice["delta"].get("thinking_blocks", [])
+    ]
+
+
+def test_thinking_and_redacted_thinking_stream_as_indexed_thinking_blocks(every_split):
+    chunks = every_split(decoder, THINKING_TOOL_STREAM)
+    assert thinking_entries(chunks) == [
+        {"index": 0, "type": "thinking", "signature": SIGNATURE},
+        {"index": 1, "type": "redacted_thinking", "data": REDACTED},
+    ]
+    assert streams.assemble_thinking_blocks(chunks) == THINKING_TOOL_CONTENT[:2]
+
+
+def test_streamed_thinking_blocks_assemble_to_what_the_whole_answer_gives():
+    whole = parse_response(
+        {"id": "msg_01Aq9w938a90dw8q", "type": "message", "role": "assistant",
+         "model": "claude-sonnet-4-5-20250929", "content": THINKING_TOOL_CONTENT,
+         "stop_reason": "tool_use", "stop_sequence": None,
+         "usage": {"input_tokens": 512, "output_tokens": 180}},
+        model="claude-sonnet", created=CREATED, id="chatcmpl-fallback",
+    )["choices"][0]["message"]  # fmt: skip
+    chunks = decoder().feed(THINKING_TOOL_STREAM)
+    assert streams.assemble_thinking_blocks(chunks) == whole["thinking_blocks"]
+    streamed = assemble(chunks).choices[0].message  # the openai SDK's accumulator copes too
+    assert streamed.reasoning_content == whole["reasoning_content"]
+    assert [entry["index"] for entry in streamed.thinking_blocks] == [0, 1]
+    assert streamed.tool_calls[0].function.arguments == '{"location": "Paris"}'
+
+
+def test_a_thinking_block_without_signature_deltas_still_ends_with_an_entry():
+    stream = THINKING_STREAM.replace(
+        b'event: content_block_delta\ndata: {"type": "content_block_delta", "index": 0, "delta": '
+        b'{"type": "signature_delta", "signature": "EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxBdjrkzLoky3dl1pkiMOYds"}}\n\n',
+        b"",
+    )
+    assert stream != THINKING_STREAM
+    assert thinking_entries(decoder().feed(stream)) == [
+        {"index": 0, "type": "thinking", "signature": ""}
+    ]
 
 
 def test_finish_reason_chunk_comes_after_all_content_and_before_usage():
@@ -333,8 +440,10 @@ def test_events_of_unknown_types_are_skipped():
     "stream",
     [
         b"event: message_start\ndata: {not json\n\n",
-        b'event: content_block_start\ndata: {"type": "content_block_start", "index": 0, '
-        b'"content_block": {"type": "text", "text": ""}}\n\n',
+        (
+            b'event: content_block_start\ndata: {"type": "content_block_start", "index": 0, '
+            b'"content_block": {"type": "text", "text": ""}}\n\n'
+        ),
         TEXT_STREAM.replace(
             b'"type": "content_block_delta", "index": 0',
             b'"type": "content_block_delta", "index": 7',

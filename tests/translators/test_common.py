@@ -106,3 +106,18 @@ def test_error_body_that_is_empty_or_not_json_loads_as_none():
     assert common.load_error_body(b"") is None
     assert common.load_error_body(b"<html>bad gateway</html>") is None
     assert common.load_error_body(b'{"error": {}}') == {"error": {}}
+
+
+@pytest.mark.parametrize(
+    ("effort_budget", "limit", "expected"),
+    [
+        (16384, 4000, 3000),  # three quarters of the limit
+        (2048, 10_000, 2048),  # fits: the effort's own budget
+        (16384, 1025, 1024),  # the share is below the minimum: the minimum
+        (16384, 100, 1024),  # the caller decides what an unfitting minimum means
+    ],
+)
+def test_fitted_thinking_budget_keeps_a_quarter_of_the_limit_for_the_answer(
+    effort_budget, limit, expected
+):
+    assert common.fitted_thinking_budget(effort_budget, limit, minimum=1024) == expected

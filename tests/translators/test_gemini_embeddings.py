@@ -10,7 +10,10 @@ from google.genai import types as genai
 from openai.types import CreateEmbeddingResponse
 
 from translators.errors import TranslationError
-from translators.gemini.embeddings import build_embeddings_request, parse_embeddings_response
+from translators.gemini.embeddings import (
+    build_embeddings_request,
+    parse_embeddings_response,
+)
 
 MODEL = "gemini-embedding-001"
 

@@ -176,9 +176,11 @@ def test_non_envelope_bodies_still_give_a_sensible_info(status, body, expected_t
     "body",
     [
         b'{"error": {"code": 429, "status": ["RESOURCE_EXHAUSTED"], "message": 7, "details": {"a": 1}}}',
-        b'{"error": {"code": 429, "details": ['
-        b'{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": []},'
-        b' {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "soon"}, 3]}}',
+        (
+            b'{"error": {"code": 429, "details": ['
+            b'{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": []},'
+            b' {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "soon"}, 3]}}'
+        ),
         b'{"error": "quota"}',
         b"[]",
         b"null",

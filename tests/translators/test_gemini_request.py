@@ -127,6 +127,41 @@ def test_tool_conversation_becomes_alternating_turns_with_grouped_function_respo
     assert_valid_gemini_request(request)
 
 
+# An assistant turn as the Anthropic translator hands it out: signed thinking in thinking_blocks.
+CLAUDE_TOOL_TURN: dict[str, Any] = {
+    "role": "assistant",
+    "content": "Let me check the weather in Paris.",
+    "reasoning_content": "The user wants the weather in Paris.",
+    "thinking_blocks": [
+        {"type": "thinking", "thinking": "The user wants the weather in Paris.",
+         "signature": "EuYBCkQYAiJAgCs1le6/Pol5Z4/JMomVOouGrWdhYNsH3ukzUECbB6iWrSQtsQuRHJID6lWV"},
+        {"type": "redacted_thinking", "data": "EmwKAhgBEgy3va3pzix/LafPsn4aDFIT2Xlxh0L5L8rLVyIwxtE3rAFBa8cr"},
+    ],
+    "tool_calls": [{"id": "toolu_01CswdEQBMshySk6Y9DFKrfq", "type": "function",
+                    "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'}}],
+}  # fmt: skip
+
+
+def test_anthropic_thinking_blocks_on_an_earlier_turn_are_dropped_without_being_reported():
+    without = {key: value for key, value in CLAUDE_TOOL_TURN.items() if key != "thinking_blocks"}
+    body = {
+        "model": "gpt-4o",
+        "tools": [WEATHER_TOOL],
+        "messages": [
+            {"role": "user", "content": "Weather in Paris?"},
+            CLAUDE_TOOL_TURN,
+            {"role": "tool", "tool_call_id": "toolu_01CswdEQBMshySk6Y9DFKrfq", "content": "18 C"},
+        ],
+    }
+    request = build_request(body, upstream_model=MODEL)
+    assert request == build_request(
+        {**body, "messages": [body["messages"][0], without, body["messages"][2]]}, upstream_model=MODEL
+    )
+    assert request["contents"][1]["parts"][0] == {"text": "Let me check the weather in Paris."}
+    assert ignored_fields(body) == ()
+    assert_valid_gemini_request(request)
+
+
 def test_replayed_tool_call_without_signature_gets_the_documented_skip_value_on_its_first_call_only():
     messages = [
         {"role": "user", "content": "Weather?"},
@@ -253,6 +288,38 @@ def test_reasoning_effort_maps_to_a_thinking_budget_that_surfaces_thoughts(effor
     request = build(reasoning_effort=effort)
     assert request["generationConfig"] == {"thinkingConfig": expected}
     assert_valid_gemini_request(request)
+
+
+def test_high_effort_under_4000_max_completion_tokens_thinks_within_three_quarters_of_it():
+    request = build(reasoning_effort="high", max_completion_tokens=4000)
+    assert request["generationConfig"] == {
+        "maxOutputTokens": 4000,
+        "thinkingConfig": {"thinkingBudget": 3000, "includeThoughts": True},
+    }
+    assert_valid_gemini_request(request)
+
+
+@pytest.mark.parametrize(
+    ("effort", "limit", "budget"),
+    [
+        ("low", 64_000, 1024),  # the effort's budget fits: kept
+        ("medium", 8192, 6144),
+        ("low", 800, 600),
+        ("low", 500, 512),  # below every model's range otherwise; Gemini stops thinking at 500
+        ("high", 100, 512),
+    ],
+)
+def test_effort_budget_is_lowered_to_three_quarters_of_max_output_tokens_but_not_below_512(
+    effort, limit, budget
+):
+    config = build(reasoning_effort=effort, max_tokens=limit)["generationConfig"]
+    assert config["maxOutputTokens"] == limit
+    assert config["thinkingConfig"] == {"thinkingBudget": budget, "includeThoughts": True}
+
+
+def test_reasoning_effort_none_stays_off_under_any_limit():
+    config = build(reasoning_effort="none", max_tokens=100)["generationConfig"]
+    assert config == {"maxOutputTokens": 100, "thinkingConfig": {"thinkingBudget": 0}}
 
 
 def test_request_path_quotes_the_model_into_one_segment():

@@ -8,6 +8,8 @@ import pytest
 from google.genai import types as genai
 from openai.types.chat import ChatCompletion
 
+from tests.translators.hub_check import assert_conforms
+from translators import hub
 from translators.errors import TranslationError
 from translators.gemini import build_request, parse_response
 from translators.gemini.response import FINISH_REASONS
@@ -72,6 +74,7 @@ def parse(payload: dict[str, Any]) -> dict[str, Any]:
     genai.GenerateContentResponse.model_validate(payload)  # the fixture is a real Gemini shape
     completion = parse_response(payload, model="gpt-4o", created=CREATED, id=ID)
     ChatCompletion.model_validate(completion)  # and the result is one the openai SDK takes
+    assert_conforms(completion, hub.ChatCompletion)  # and it is what the hub contract says
     return completion
 
 

@@ -250,6 +250,52 @@ def test_error_event_inside_the_stream_raises_stream_error_with_the_upstream_inf
     assert info.message == "The model is overloaded. Please try again later."
 
 
+OVERLOADED = (
+    b'data: {"error": {"code": 503, "message": "The model is overloaded. Please try again later.",'
+    b' "status": "UNAVAILABLE"}}\r\n\r\n'
+)
+
+
+def test_content_then_error_gives_the_same_chunks_then_the_same_error_at_every_split():
+    stream = TEXT_STREAM.split(b"\r\n\r\n")[0] + b"\r\n\r\n" + OVERLOADED
+    expected_chunks, expected_error = streams.run_until_error(decoder(), [stream])
+    rid = "mVq_aPq0Ibay1e8P1e2L4A0"
+    assert expected_chunks == [
+        choice_chunk(rid, {"role": "assistant", "content": ""}),
+        choice_chunk(rid, {"content": "The"}),
+    ]
+    assert (expected_error.info.status, expected_error.info.code) == (503, "UNAVAILABLE")
+    for cut in range(len(stream) + 1):
+        chunks, error = streams.run_until_error(decoder(), [stream[:cut], stream[cut:]])
+        assert chunks == expected_chunks and error.info == expected_error.info, (
+            f"split at byte {cut} differs"
+        )
+    bytewise = [stream[index : index + 1] for index in range(len(stream))]
+    chunks, error = streams.run_until_error(decoder(), bytewise)
+    assert chunks == expected_chunks and error.info == expected_error.info
+
+
+def test_a_decoder_that_raised_an_upstream_error_raises_it_again_on_every_call():
+    machine = decoder()
+    with pytest.raises(StreamError):
+        machine.feed(OVERLOADED)
+    with pytest.raises(StreamError):
+        machine.feed(TEXT_STREAM)
+    with pytest.raises(StreamError):
+        machine.close()
+
+
+def test_usage_reported_after_the_finish_reason_still_counts():
+    data = sse(
+        {"candidates": [candidate({"text": "Hi"}, finish="STOP")], "responseId": "late"},
+        {"usageMetadata": {"promptTokenCount": 4, "candidatesTokenCount": 1, "totalTokenCount": 5},
+         "responseId": "late"},
+    )  # fmt: skip
+    chunks = decode(streams.assert_same_events_at_every_split, data)
+    assert chunks[-2] == choice_chunk("late", {}, "stop")
+    assert chunks[-1]["usage"]["total_tokens"] == 5
+
+
 @pytest.mark.parametrize("cut", [0, 1, TEXT_STREAM.rindex(b"data: ")])
 def test_stream_ending_before_a_finish_reason_raises_on_close(cut):
     machine = decoder()

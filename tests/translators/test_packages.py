@@ -25,6 +25,7 @@ SHARED: tuple[str, ...] = (
     "translators.common",
     "translators.decoding",
     "translators.errors",
+    "translators.hub",
     "translators.openai",
     "translators.sse",
 )

@@ -15,7 +15,9 @@ from openai.types.responses.response_create_params import (
     ResponseCreateParamsNonStreaming,
     ResponseCreateParamsStreaming,
 )
-from openai.types.responses.response_output_message_param import Content as AssistantPart
+from openai.types.responses.response_output_message_param import (
+    Content as AssistantPart,
+)
 from pydantic import TypeAdapter
 
 from translators.errors import TranslationError
@@ -472,6 +474,38 @@ def test_name_annotations_and_echoed_reasoning_content_on_messages_are_dropped()
         {"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": "4", "annotations": []}]},
         user("Thanks"),
     ]  # fmt: skip
+
+
+# An assistant turn as the Anthropic translator hands it out: signed thinking in thinking_blocks.
+CLAUDE_TOOL_TURN: dict[str, Any] = {
+    "role": "assistant",
+    "content": "Let me check the weather in Paris.",
+    "reasoning_content": "The user wants the weather in Paris.",
+    "thinking_blocks": [
+        {"type": "thinking", "thinking": "The user wants the weather in Paris.",
+         "signature": "EuYBCkQYAiJAgCs1le6/Pol5Z4/JMomVOouGrWdhYNsH3ukzUECbB6iWrSQtsQuRHJID6lWV"},
+        {"type": "redacted_thinking", "data": "EmwKAhgBEgy3va3pzix/LafPsn4aDFIT2Xlxh0L5L8rLVyIwxtE3rAFBa8cr"},
+    ],
+    "tool_calls": [{"id": "toolu_01CswdEQBMshySk6Y9DFKrfq", "type": "function",
+                    "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'}}],
+}  # fmt: skip
+
+
+def test_anthropic_thinking_blocks_on_an_earlier_turn_are_dropped_without_being_reported():
+    messages = [
+        {"role": "user", "content": "Weather in Paris?"},
+        CLAUDE_TOOL_TURN,
+        {"role": "tool", "tool_call_id": "toolu_01CswdEQBMshySk6Y9DFKrfq", "content": "18 C"},
+    ]
+    request = build(tools=[WEATHER_TOOL], messages=messages)
+    assert [item["type"] for item in request["input"]] == [
+        "message",
+        "message",
+        "function_call",
+        "function_call_output",
+    ]
+    assert "reasoning" not in {item["type"] for item in request["input"]}
+    assert ignored_fields({"model": "gpt-5", "messages": messages}) == ()
 
 
 def test_unknown_request_and_message_fields_are_ignored_and_reported_by_path():

@@ -13,7 +13,9 @@ import pytest
 from openai.types.chat import ChatCompletion
 from openai.types.responses import Response
 
+from tests.translators.hub_check import assert_conforms
 from tests.translators.responses_payloads import response_object, usage_fields
+from translators import hub
 from translators.errors import TranslationError
 from translators.responses import parse_response
 
@@ -48,6 +50,7 @@ def function_call(call_id: str, name: str, arguments: str, item_id: str) -> dict
 def parse(payload: dict[str, Any]) -> dict[str, Any]:
     completion = parse_response(payload, model="gpt-4o", created=CREATED, id="chatcmpl-fallback")
     ChatCompletion.model_validate(completion)  # the official SDK must accept every answer
+    assert_conforms(completion, hub.ChatCompletion)  # and it is what the hub contract says
     return completion
 
 

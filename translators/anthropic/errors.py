@@ -87,7 +87,8 @@ def error_info(error: Any, *, status: int | None = None) -> UpstreamErrorInfo:
 
 def _parse_timestamp(value: str) -> float | None:
     try:
-        stamp = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        # Python 3.11's fromisoformat reads RFC 3339's "Z" itself.
+        stamp = datetime.fromisoformat(value.strip())
     except ValueError:
         return None
     return stamp.timestamp() if stamp.tzinfo is not None else None

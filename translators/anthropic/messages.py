@@ -3,9 +3,12 @@
 System and developer messages, wherever they stand, become top-level `system` text blocks in
 order. The rest become alternating user/assistant turns: consecutive same-role turns merge, tool
 results become `tool_result` blocks of a user turn, tool calls become `tool_use` blocks with
-their arguments parsed. Anything unexpressible raises `TranslationError` naming its path; a
-message field outside `KNOWN_MESSAGE_FIELDS` is ignored.
-Wire format: https://docs.anthropic.com/en/api/messages.
+their arguments parsed. An assistant message's hub `thinking_blocks` (translators/hub.py) open
+its content as the thinking / redacted_thinking blocks they were, before text and tool_use:
+with extended thinking, Anthropic needs them back unchanged in the turn that called tools
+(https://docs.anthropic.com/en/docs/build-with-claude/extended-thinking#preserving-thinking-blocks).
+Anything unexpressible raises `TranslationError` naming its path; a message field outside
+`KNOWN_MESSAGE_FIELDS` is ignored. Wire format: https://docs.anthropic.com/en/api/messages.
 """
 
 from __future__ import annotations
@@ -36,9 +39,19 @@ IMAGE_MEDIA_TYPES: frozenset[str] = frozenset(
 
 # Message fields with no Anthropic counterpart that change nothing the model is asked:
 # `name` only labels a participant; `refusal` on an assistant turn repeats its content;
-# `reasoning_content` echoed back from an earlier answer cannot be replayed, because Anthropic
-# only accepts earlier thinking together with the signature OpenAI's format has no room for.
+# `reasoning_content` is earlier thinking without its signature, which Anthropic refuses: it is
+# not sent, whether or not the message has the signed `thinking_blocks` that replay it.
 DROPPED_MESSAGE_FIELDS: tuple[str, ...] = ("name", "refusal", "reasoning_content")
+
+# Message fields only one role may carry: on another role they would be lost, so they are refused.
+ROLE_FIELDS: dict[str, str] = {"thinking_blocks": "assistant"}
+
+# Hub `thinking_blocks` entry type -> its string fields, which make the Anthropic block of that
+# type as they are. Any other key of an entry (a stream's `index`) is not sent.
+THINKING_BLOCK_FIELDS: dict[str, tuple[str, ...]] = {
+    "thinking": ("thinking", "signature"),
+    "redacted_thinking": ("data",),
+}
 
 # Fields that would ask for something Anthropic input cannot carry: accepted only when null.
 UNSUPPORTED_MESSAGE_FIELDS: dict[str, str] = {
@@ -49,7 +62,7 @@ UNSUPPORTED_MESSAGE_FIELDS: dict[str, str] = {
 # The one table of message fields this module knows; any other field is ignored.
 KNOWN_MESSAGE_FIELDS: frozenset[str] = frozenset(
     {"role", "content", "tool_calls", "tool_call_id"}
-    | {*DROPPED_MESSAGE_FIELDS, *UNSUPPORTED_MESSAGE_FIELDS}
+    | {*DROPPED_MESSAGE_FIELDS, *UNSUPPORTED_MESSAGE_FIELDS, *ROLE_FIELDS}
 )
 
 # `image_url.detail` is an OpenAI resolution hint; Anthropic sizes images itself.
@@ -191,12 +204,38 @@ def _tool_use_block(call: Any, path: str) -> Block:
     return {"type": "tool_use", "id": call["id"], "name": function["name"], "input": parsed}
 
 
+def _thinking_block(entry: Any, path: str) -> Block:
+    kind = entry.get("type") if isinstance(entry, Mapping) else None
+    fields = THINKING_BLOCK_FIELDS.get(kind) if isinstance(kind, str) else None
+    if fields is None:
+        raise _fail(
+            "a thinking_blocks entry's type must be thinking or redacted_thinking", f"{path}.type"
+        )
+    block: Block = {"type": kind}
+    for field in fields:
+        value = entry.get(field)
+        if not isinstance(value, str):
+            raise _fail(f"a {kind} entry needs {field} as a string", f"{path}.{field}")
+        block[field] = value
+    return block
+
+
+def _thinking_blocks(entries: Any, path: str) -> list[Block]:
+    """The hub's `thinking_blocks` as Anthropic blocks, in order and unchanged."""
+    if entries is None:
+        return []
+    if not isinstance(entries, Sequence) or isinstance(entries, str | bytes):
+        raise _fail("thinking_blocks must be a list", path)
+    return [_thinking_block(entry, f"{path}[{index}]") for index, entry in enumerate(entries)]
+
+
 def _assistant_blocks(message: Mapping[str, Any], path: str) -> list[Block]:
+    thinking = _thinking_blocks(message.get("thinking_blocks"), f"{path}.thinking_blocks")
     blocks = _content_blocks(message.get("content"), "assistant", f"{path}.content")
     calls = message.get("tool_calls") or []
     if not isinstance(calls, Sequence):
         raise _fail("tool_calls must be a list", f"{path}.tool_calls")
-    return blocks + [
+    return thinking + blocks + [
         _tool_use_block(call, f"{path}.tool_calls[{index}]") for index, call in enumerate(calls)
     ]
 
@@ -225,6 +264,18 @@ TURN_BUILDERS = {
 }
 
 
+def _check_fields(message: Mapping[str, Any], role: str, path: str) -> None:
+    for field, value in message.items():
+        if value is None:
+            continue
+        reason = UNSUPPORTED_MESSAGE_FIELDS.get(field)
+        if reason is not None:
+            raise _fail(f"message field {field!r} is not supported: {reason}", f"{path}.{field}")
+        owner = ROLE_FIELDS.get(field)
+        if owner is not None and owner != role:
+            raise _fail(f"only {owner} messages carry {field}", f"{path}.{field}")
+
+
 def convert_messages(messages: Any) -> Conversation:
     """The OpenAI `messages` list as Anthropic `system` blocks and merged turns."""
     if not isinstance(messages, Sequence) or isinstance(messages, str | bytes):
@@ -236,12 +287,7 @@ def convert_messages(messages: Any) -> Conversation:
         role = message.get("role") if isinstance(message, Mapping) else None
         if role not in SYSTEM_ROLES and role not in TURN_BUILDERS:
             raise _fail(f"message role {role!r} is not supported", f"{path}.role")
-        for field, value in message.items():
-            reason = UNSUPPORTED_MESSAGE_FIELDS.get(field)
-            if reason is not None and value is not None:
-                raise _fail(
-                    f"message field {field!r} is not supported: {reason}", f"{path}.{field}"
-                )
+        _check_fields(message, role, path)
         if role in SYSTEM_ROLES:
             system.extend(_content_blocks(message.get("content"), "system", f"{path}.content"))
             continue

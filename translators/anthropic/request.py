@@ -22,6 +22,7 @@ __all__ = [
     "DEFAULT_MAX_TOKENS",
     "DROPPED_FIELDS",
     "KNOWN_FIELDS",
+    "MIN_THINKING_BUDGET",
     "THINKING_BUDGETS",
     "build_request",
     "ignored_fields",
@@ -32,8 +33,9 @@ __all__ = [
 # current Claude model's output ceiling, so it is accepted everywhere.
 DEFAULT_MAX_TOKENS = 4096
 
-# `reasoning_effort` -> `thinking.budget_tokens`. Anthropic's minimum budget is 1024 and the
-# budget must stay below `max_tokens`; the steps roughly double like OpenAI's effort levels.
+# `reasoning_effort` -> `thinking.budget_tokens`; the steps roughly double like OpenAI's effort
+# levels. Under a client's max_tokens a budget takes at most three quarters of it
+# (`common.fitted_thinking_budget`), since thinking tokens count toward max_tokens.
 THINKING_BUDGETS: dict[str, int] = {
     "minimal": 1024,
     "low": 2048,
@@ -41,6 +43,10 @@ THINKING_BUDGETS: dict[str, int] = {
     "high": 16384,
     "xhigh": 32768,
 }
+
+# Anthropic's smallest `budget_tokens`; a budget must also stay below `max_tokens`
+# (https://docs.anthropic.com/en/docs/build-with-claude/extended-thinking).
+MIN_THINKING_BUDGET = 1024
 
 # Fields dropped because they mean nothing to Anthropic and dropping them changes no answer:
 DROPPED_FIELDS: tuple[str, ...] = (
@@ -97,7 +103,7 @@ def ignored_fields(body: Mapping[str, Any]) -> tuple[str, ...]:
     return common.ignored_fields(body, known=KNOWN_FIELDS, known_message=KNOWN_MESSAGE_FIELDS)
 
 
-def _thinking(effort: Any) -> dict[str, Any] | None:
+def _thinking(effort: Any, limit: common.OutputLimit | None) -> dict[str, Any] | None:
     if effort is None:
         return None
     if effort == "none":
@@ -108,21 +114,26 @@ def _thinking(effort: Any) -> dict[str, Any] | None:
         raise TranslationError(
             f"reasoning_effort must be one of {allowed}", param="reasoning_effort"
         )
-    return {"type": "enabled", "budget_tokens": THINKING_BUDGETS[effort]}
+    budget = THINKING_BUDGETS[effort]
+    if limit is None:
+        return {"type": "enabled", "budget_tokens": budget}
+    budget = common.fitted_thinking_budget(budget, limit.tokens, minimum=MIN_THINKING_BUDGET)
+    if budget >= limit.tokens:
+        raise TranslationError(
+            f"{limit.field} ({limit.tokens}) leaves no room for extended thinking: Anthropic's "
+            f"smallest thinking budget is {MIN_THINKING_BUDGET} tokens and must stay below "
+            f"max_tokens; raise {limit.field} above {MIN_THINKING_BUDGET} or set "
+            f'reasoning_effort to "none"',
+            param=limit.field,
+        )
+    return {"type": "enabled", "budget_tokens": budget}
 
 
-def _max_tokens(body: Mapping[str, Any], budget: int | None) -> int:
-    requested = common.requested_max_tokens(body)
-    if requested is None:
+def _max_tokens(limit: common.OutputLimit | None, budget: int | None) -> int:
+    if limit is None:
         # Thinking tokens count toward max_tokens, so the answer keeps the default room.
         return DEFAULT_MAX_TOKENS + (budget or 0)
-    if budget is not None and requested.tokens <= budget:
-        raise TranslationError(
-            f"{requested.field} ({requested.tokens}) must exceed the {budget}-token thinking "
-            f"budget that reasoning_effort={body['reasoning_effort']!r} asks for",
-            param=requested.field,
-        )
-    return requested.tokens
+    return limit.tokens
 
 
 def _unit_interval(body: Mapping[str, Any], field: str) -> dict[str, float]:
@@ -242,11 +253,12 @@ def build_request(body: Mapping[str, Any], *, upstream_model: str) -> dict[str, 
         raise TranslationError("the request body must be a JSON object")
     common.check_unsupported(body, UNSUPPORTED, scope="for this model")
     conversation = convert_messages(body.get("messages"))
-    thinking = _thinking(body.get("reasoning_effort"))
+    limit = common.requested_max_tokens(body)
+    thinking = _thinking(body.get("reasoning_effort"), limit)
     budget = thinking.get("budget_tokens") if thinking else None
     request: dict[str, Any] = {
         "model": upstream_model,
-        "max_tokens": _max_tokens(body, budget),
+        "max_tokens": _max_tokens(limit, budget),
         "messages": list(conversation.messages),
     }
     if conversation.system:

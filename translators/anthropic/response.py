@@ -1,9 +1,11 @@
 """Anthropic Messages response -> OpenAI `chat.completion` (docs.anthropic.com/en/api/messages).
 
-Text blocks join into `content`, thinking blocks into `reasoning_content`, `tool_use` blocks
-become `tool_calls` with JSON-string arguments. Block types that carry nothing an OpenAI client
-can read (redacted thinking, server tool traffic) are skipped. A payload that breaks the
-documented shape raises `TranslationError` (the gateway answers 502).
+Text blocks join into `content`, thinking text into `reasoning_content`, `tool_use` blocks
+become `tool_calls` with JSON-string arguments. Thinking and redacted thinking blocks are also
+kept whole, with their signatures, in the hub's `thinking_blocks` (translators/hub.py), because
+Anthropic needs them back unchanged in the turn that made the tool calls. Block types that
+carry nothing an OpenAI client can read (server tool traffic) are skipped. A payload that
+breaks the documented shape raises `TranslationError` (the gateway answers 502).
 """
 
 from __future__ import annotations
@@ -13,10 +15,16 @@ from typing import Any
 
 import orjson
 
-from translators import common
+from translators import common, hub
 from translators.errors import TranslationError
 
-__all__ = ["FINISH_REASONS", "finish_reason", "parse_response", "refusal", "usage"]
+__all__ = [
+    "FINISH_REASONS",
+    "finish_reason",
+    "parse_response",
+    "refusal",
+    "usage",
+]
 
 # https://docs.anthropic.com/en/api/handling-stop-reasons
 FINISH_REASONS: dict[str, str] = {
@@ -67,23 +75,48 @@ def _tool_call(block: Mapping[str, Any], index: int) -> dict[str, Any]:
     }
 
 
+def _thinking_entry(block: Mapping[str, Any]) -> hub.ThinkingEntry | None:
+    """A thinking or redacted_thinking block as a hub `thinking_blocks` entry; None for others.
+
+    A missing signature reads as "": the entry keeps its place, so the blocks around it stay
+    apart, and Anthropic, not the gateway, judges a replayed block.
+    """
+    kind = block.get("type")
+    if kind == "thinking":
+        signature = block.get("signature")
+        return {
+            "type": "thinking",
+            "thinking": str(block.get("thinking", "")),
+            "signature": signature if isinstance(signature, str) else "",
+        }
+    if kind == "redacted_thinking":
+        data = block.get("data")
+        return {"type": "redacted_thinking", "data": data if isinstance(data, str) else ""}
+    return None
+
+
 def _message(content: list[Any]) -> dict[str, Any]:
     texts: list[str] = []
-    thinking: list[str] = []
+    thinking: list[hub.ThinkingEntry] = []
     calls: list[dict[str, Any]] = []
     for index, block in enumerate(content):
         kind = block.get("type") if isinstance(block, Mapping) else None
         if kind == "text":
             texts.append(str(block.get("text", "")))
-        elif kind == "thinking":
-            thinking.append(str(block.get("thinking", "")))
         elif kind == "tool_use":
             calls.append(_tool_call(block, index))
         elif kind is None:
             raise TranslationError(f"upstream content block {index} has no type")
+        else:
+            entry = _thinking_entry(block)
+            if entry is not None:
+                thinking.append(entry)
     message: dict[str, Any] = {"role": "assistant", "content": "".join(texts) if texts else None}
+    reasoning = [entry["thinking"] for entry in thinking if entry["type"] == "thinking"]
+    if reasoning:
+        message["reasoning_content"] = "".join(reasoning)
     if thinking:
-        message["reasoning_content"] = "".join(thinking)
+        message["thinking_blocks"] = thinking
     if calls:
         message["tool_calls"] = calls
     return message

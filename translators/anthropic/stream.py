@@ -5,14 +5,18 @@ per content block `content_block_start` / `content_block_delta`s / `content_bloc
 `message_delta` (stop reason, cumulative usage) and `message_stop`; `ping` may come anywhere,
 unknown event and delta types are skipped as the versioning policy asks. `tool_use` blocks get
 OpenAI tool-call indexes 0, 1, ... in order of appearance, whatever their block index.
+Thinking text streams as `reasoning_content`; each thinking block's end (with the signature its
+`signature_delta`s carried) and each redacted thinking block become a hub `thinking_blocks`
+delta, indexed 0, 1, ... in order of appearance (the format is in translators/hub.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from translators import hub
 from translators.anthropic.errors import error_info
 from translators.anthropic.response import finish_reason, refusal, usage
 from translators.common import Chunk
@@ -37,10 +41,13 @@ TEXT_BLOCKS: dict[str, tuple[str, str]] = {
 
 @dataclass(slots=True)
 class _Block:
-    """One open content block; `tool_index` is set for tool_use blocks only."""
+    """One open content block; `tool_index` is set for tool_use blocks only, `signature`
+    gathers a thinking block's signature pieces."""
 
+    kind: Any = None
     tool_index: int | None = None
     has_arguments: bool = False
+    signature: list[str] = field(default_factory=list)
 
 
 class StreamDecoder(EventDecoder):
@@ -52,6 +59,7 @@ class StreamDecoder(EventDecoder):
         super().__init__(model=model, created=created, id=id)
         self._blocks: dict[int, _Block] = {}
         self._next_tool = 0
+        self._next_thinking = 0
         self._usage: dict[str, Any] | None = None
         self._stop_reason: Any = None
         self._stop_details: Any = None
@@ -105,15 +113,30 @@ class StreamDecoder(EventDecoder):
     def _block_start(self, payload: Mapping[str, Any]) -> list[Chunk]:
         index = self._index(payload)
         content = payload.get("content_block")
-        kind = content.get("type") if isinstance(content, Mapping) else None
-        if kind != "tool_use":
-            self._blocks[index] = _Block()
-            source, target = TEXT_BLOCKS.get(kind, ("", ""))
-            text = content.get(source) if source else None
-            return [self._chunk({target: text})] if isinstance(text, str) and text else []
+        if not isinstance(content, Mapping):
+            raise TranslationError("upstream content_block_start carries no content_block")
+        kind = content.get("type")
+        if kind == "tool_use":
+            return self._tool_start(index, content)
+        self._blocks[index] = block = _Block(kind=kind)
+        if kind == "redacted_thinking":
+            # It comes whole, with no deltas: announced now, in its place among the blocks.
+            data = content.get("data")
+            return [self._thinking_blocks({
+                "index": self._next_thinking,
+                "type": "redacted_thinking",
+                "data": data if isinstance(data, str) else "",
+            })]  # fmt: skip
+        if kind == "thinking" and isinstance(content.get("signature"), str):
+            block.signature.append(content["signature"])
+        source, target = TEXT_BLOCKS.get(kind, ("", "")) if isinstance(kind, str) else ("", "")
+        text = content.get(source) if source else None
+        return [self._chunk({target: text})] if isinstance(text, str) and text else []
+
+    def _tool_start(self, index: int, content: Mapping[str, Any]) -> list[Chunk]:
         if not isinstance(content.get("id"), str) or not isinstance(content.get("name"), str):
             raise TranslationError("upstream tool_use block lacks id or name")
-        self._blocks[index] = block = _Block(tool_index=self._next_tool)
+        self._blocks[index] = block = _Block(kind="tool_use", tool_index=self._next_tool)
         self._next_tool += 1
         call = {
             "index": block.tool_index,
@@ -122,6 +145,11 @@ class StreamDecoder(EventDecoder):
             "function": {"name": content["name"], "arguments": ""},
         }
         return [self._chunk({"tool_calls": [call]})]
+
+    def _thinking_blocks(self, delta: hub.ThinkingBlockDelta) -> Chunk:
+        """A `thinking_blocks` delta for the next thinking block (its index is `_next_thinking`)."""
+        self._next_thinking += 1
+        return self._chunk({"thinking_blocks": [delta]})
 
     def _arguments(self, block: _Block, fragment: str) -> Chunk:
         block.has_arguments = True
@@ -132,20 +160,33 @@ class StreamDecoder(EventDecoder):
     def _block_delta(self, payload: Mapping[str, Any]) -> list[Chunk]:
         block = self._open_block(payload)
         delta = payload.get("delta")
-        kind = delta.get("type") if isinstance(delta, Mapping) else None
+        if not isinstance(delta, Mapping):
+            raise TranslationError("upstream content_block_delta carries no delta")
+        kind = delta.get("type")
         if kind == "input_json_delta":
             fragment = delta.get("partial_json")
             # Server tool blocks stream JSON too, but they are not the client's tool calls.
             if block.tool_index is None or not isinstance(fragment, str) or not fragment:
                 return []
             return [self._arguments(block, fragment)]
-        source, target = TEXT_DELTAS.get(kind, ("", ""))
+        if kind == "signature_delta":
+            signature = delta.get("signature")
+            if block.kind == "thinking" and isinstance(signature, str):
+                block.signature.append(signature)
+            return []
+        source, target = TEXT_DELTAS.get(kind, ("", "")) if isinstance(kind, str) else ("", "")
         text = delta.get(source) if source else None
-        # signature_delta, citations_delta and newer kinds have no OpenAI field.
+        # citations_delta and newer kinds have no OpenAI field.
         return [self._chunk({target: text})] if isinstance(text, str) and text else []
 
     def _block_stop(self, payload: Mapping[str, Any]) -> list[Chunk]:
         block = self._open_block(payload)
+        if block.kind == "thinking":
+            # The text streamed since the last thinking block ends here, under this signature.
+            signature = "".join(block.signature)
+            return [self._thinking_blocks(
+                {"index": self._next_thinking, "type": "thinking", "signature": signature}
+            )]  # fmt: skip
         if block.tool_index is not None and not block.has_arguments:
             # A call without arguments streams no JSON; "" would not parse on the client.
             return [self._arguments(block, "{}")]

@@ -25,8 +25,11 @@ __all__ = [
 
 # Message fields with no meaning upstream: a participant `name` (Gemini has one user),
 # an assistant `refusal` echoed back, and `reasoning_content` echoed back (Gemini does not
-# take its thoughts as input; the thought signature on a tool call carries that context).
-DROPPED_MESSAGE_FIELDS = ("name", "refusal", "reasoning_content")
+# take its thoughts as input; the thought signature on a tool call carries that context), and
+# `thinking_blocks`, Anthropic's signed thinking (translators/hub.py): Gemini cannot check
+# Anthropic's signatures and has no input that takes them, so a conversation begun with Claude
+# goes on without them.
+DROPPED_MESSAGE_FIELDS = ("name", "refusal", "reasoning_content", "thinking_blocks")
 _MESSAGE_FIELDS = {
     "system": {"role", "content"},
     "developer": {"role", "content"},
@@ -141,7 +144,7 @@ def _user_parts(content: Any, path: str) -> list[dict[str, Any]]:
     for j, part in enumerate(content):
         part_path = f"{path}[{j}]"
         kind = part.get("type") if isinstance(part, Mapping) else None
-        convert = _USER_PART_CONVERTERS.get(kind)
+        convert = _USER_PART_CONVERTERS.get(kind) if isinstance(kind, str) else None
         if convert is None:
             raise TranslationError(f"unsupported content part type {kind!r}", param=f"{part_path}.type")
         parts.append(convert(part, part_path))
@@ -170,7 +173,8 @@ def _audio_part(part: Mapping[str, Any], path: str) -> dict[str, Any]:
     audio = part.get("input_audio")
     if not isinstance(audio, Mapping):
         raise TranslationError("input_audio must be an object", param=f"{path}.input_audio")
-    mime_type = AUDIO_MIME_TYPES.get(audio.get("format"))
+    audio_format = audio.get("format")
+    mime_type = AUDIO_MIME_TYPES.get(audio_format) if isinstance(audio_format, str) else None
     if mime_type is None:
         raise TranslationError("input_audio.format must be wav or mp3", param=f"{path}.input_audio.format")
     data = _string(audio.get("data"), f"{path}.input_audio.data")

@@ -15,7 +15,15 @@ from translators import common
 from translators.errors import TranslationError
 from translators.gemini.contents import KNOWN_MESSAGE_FIELDS, convert_messages
 
-__all__ = ["KNOWN_FIELDS", "build_request", "ignored_fields", "model_segment", "request_path"]
+__all__ = [
+    "KNOWN_FIELDS",
+    "MIN_THINKING_BUDGET",
+    "THINKING_BUDGETS",
+    "build_request",
+    "ignored_fields",
+    "model_segment",
+    "request_path",
+]
 
 # OpenAI-only fields with no meaning at Gemini: end-user ids and metadata for OpenAI's own
 # dashboards and abuse tracking, OpenAI-side storage and prompt caching, OpenAI's service tiers,
@@ -84,6 +92,15 @@ TOOL_CHOICE_MODES = {"auto": "AUTO", "none": "NONE", "required": "ANY"}
 # The token budgets Gemini's own OpenAI-compatible endpoint uses for these efforts
 # (ai.google.dev/gemini-api/docs/openai#thinking); 0 turns thinking off.
 THINKING_BUDGETS = {"none": 0, "low": 1024, "medium": 8192, "high": 24576}
+
+# Thinking tokens are generated within maxOutputTokens (an answer whose thoughts used up the
+# limit ends with finishReason MAX_TOKENS and no text: github.com/googleapis/python-genai issues
+# 782, 811 and 2062, on 2.5 and 3 models alike), so under a client's limit a budget takes
+# at most three quarters of it (`common.fitted_thinking_budget`). It never goes below 512, the
+# largest of the Gemini 2.5 models' smallest budgets (Flash-Lite's; Pro's is 128), so every
+# thinking model accepts it. Gemini documents no rule tying the budget to maxOutputTokens, so a
+# limit too small for that floor is sent as is, not refused: thinking then stops at the limit.
+MIN_THINKING_BUDGET = 512
 
 JSON_MIME_TYPE = "application/json"
 
@@ -159,7 +176,7 @@ def _generation_config(body: Mapping[str, Any]) -> dict[str, Any]:
     config.update(_response_format(body.get("response_format")))
     effort = body.get("reasoning_effort")
     if effort is not None:
-        config["thinkingConfig"] = _thinking_config(effort)
+        config["thinkingConfig"] = _thinking_config(effort, max_tokens)
     return config
 
 
@@ -200,7 +217,7 @@ def _response_format(response_format: Any) -> dict[str, Any]:
     raise TranslationError(f"unsupported response_format type {kind!r}", param="response_format.type")
 
 
-def _thinking_config(effort: Any) -> dict[str, Any]:
+def _thinking_config(effort: Any, max_tokens: int | None) -> dict[str, Any]:
     budget = THINKING_BUDGETS.get(effort)
     if budget is None:
         supported = ", ".join(THINKING_BUDGETS)
@@ -210,6 +227,8 @@ def _thinking_config(effort: Any) -> dict[str, Any]:
         )
     if budget == 0:
         return {"thinkingBudget": 0}
+    if max_tokens is not None:
+        budget = common.fitted_thinking_budget(budget, max_tokens, minimum=MIN_THINKING_BUDGET)
     # Thought summaries are off by default; asking for reasoning means wanting to see it.
     return {"thinkingBudget": budget, "includeThoughts": True}
 

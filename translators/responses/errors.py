@@ -12,10 +12,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from translators.common import (
-    parse_duration,
     error_type_for_status,
     load_error_body,
     nonempty_string,
+    parse_duration,
     seconds,
 )
 from translators.errors import UpstreamErrorInfo

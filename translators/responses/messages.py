@@ -28,9 +28,15 @@ Part = dict[str, Any]
 
 # Message fields with no Responses counterpart that change nothing the model is asked: `name`
 # only labels a participant; `annotations` are citations of an earlier answer, whose text is kept;
-# `reasoning_content` echoed back from an earlier answer cannot be replayed, because Responses
-# only takes earlier reasoning as its own encrypted reasoning item.
-DROPPED_MESSAGE_FIELDS: tuple[str, ...] = ("name", "annotations", "reasoning_content")
+# `reasoning_content` and `thinking_blocks` (Anthropic's signed thinking, translators/hub.py)
+# echoed back from an earlier answer cannot be replayed, because Responses only takes earlier
+# reasoning as its own reasoning item, whose `encrypted_content` only OpenAI can have written.
+DROPPED_MESSAGE_FIELDS: tuple[str, ...] = (
+    "name",
+    "annotations",
+    "reasoning_content",
+    "thinking_blocks",
+)
 
 # Fields that would ask for something Responses input cannot carry: accepted only when empty.
 UNSUPPORTED_MESSAGE_FIELDS: dict[str, str] = {
@@ -251,11 +257,10 @@ def convert_messages(messages: Any) -> list[Item]:
     for index, message in enumerate(messages):
         path = f"messages[{index}]"
         role = message.get("role") if isinstance(message, Mapping) else None
-        build = ITEM_BUILDERS.get(role) if isinstance(role, str) else None
-        if build is None:
+        if not isinstance(role, str) or role not in ITEM_BUILDERS:
             raise _fail(f"message role {role!r} is not supported", f"{path}.role")
         _check_fields(message, role, path)
-        items.extend(build(message, role, path))
+        items.extend(ITEM_BUILDERS[role](message, role, path))
     if not items:
         raise _fail("messages must hold at least one message", "messages")
     return items
