@@ -29,8 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.e2e.conftest import start_gateway  # noqa: E402
-from tests.e2e.mock_upstream import (  # noqa: E402
-    MockUpstream, ServerThread, answer, chunks, hang, raw_stream, sse, status, stream)
+from tests.e2e.mock_upstream import MockUpstream, ServerThread, answer, chunks, hang, raw_stream, sse, status, stream  # noqa: E402
 
 
 def faulty(rate: float, rng: random.Random):

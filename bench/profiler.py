@@ -14,7 +14,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections import Counter
+from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -104,7 +104,7 @@ def top_self(path: Path, count: int = 15) -> list[dict[str, object]]:
     """The `count` frames with the most self time, as shares of all sampled/recorded time."""
     document = orjson.loads(path.read_bytes())
     frames = document.get("shared", {}).get("frames", [])
-    own: Counter[int] = Counter()
+    own: defaultdict[int, float] = defaultdict(float)
     for profile in document.get("profiles", []):
         if profile.get("type") == "sampled":
             for stack, weight in zip(profile.get("samples", []), profile.get("weights", []), strict=False):
@@ -113,14 +113,14 @@ def top_self(path: Path, count: int = 15) -> list[dict[str, object]]:
         elif profile.get("type") == "evented":
             _evented_self(profile.get("events", []), own)
     total = sum(own.values()) or 1
-    merged: Counter[str] = Counter()
+    merged: defaultdict[str, float] = defaultdict(float)
     for index, weight in own.items():
         merged[_frame_name(frames[index]) if index < len(frames) else str(index)] += weight
     return [{"function": name, "self_pct": round(100 * weight / total, 2)}
-            for name, weight in merged.most_common(count)]
+            for name, weight in sorted(merged.items(), key=lambda item: -item[1])[:count]]
 
 
-def _evented_self(events: list[dict[str, float]], own: Counter[int]) -> None:
+def _evented_self(events: list[dict[str, float]], own: defaultdict[int, float]) -> None:
     stack: list[list[float]] = []  # [frame, opened at, time spent in callees]
     for event in events:
         if event.get("type") == "O":

@@ -9,13 +9,18 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import logging
+import math
 import os
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, TextIO
 
 from gateway.clients.keys import exposure_problem
 from gateway.config.loader import ConfigError, Problem, load_config
 from gateway.routing.catalog import build_catalog
+
+if TYPE_CHECKING:
+    from gateway.app import Gateway
 
 __all__ = ["main"]
 
@@ -57,7 +62,7 @@ def _version() -> str:
     return __version__
 
 
-def _report(title: str, problems: list[Problem], stream=sys.stderr) -> None:
+def _report(title: str, problems: list[Problem], stream: TextIO = sys.stderr) -> None:
     print(title, file=stream)
     for problem in problems:
         print(f"  - {problem}", file=stream)
@@ -113,10 +118,13 @@ def _serve(args: argparse.Namespace) -> int:
     if args.workers < 1:
         print("llm-gateway: --workers must be at least 1", file=sys.stderr)
         return 1
-    options = dict(host=host, port=port, log_level=level, access_log=False, lifespan="on",
-                   loop="uvloop" if importlib.util.find_spec("uvloop") else "asyncio",
-                   http="httptools" if importlib.util.find_spec("httptools") else "h11",
-                   server_header=False, date_header=False)
+    options: dict[str, Any] = dict(
+        host=host, port=port, log_level=level, access_log=False, lifespan="on",
+        loop="uvloop" if importlib.util.find_spec("uvloop") else "asyncio",
+        http="httptools" if importlib.util.find_spec("httptools") else "h11",
+        server_header=False, date_header=False,
+        # uvicorn takes whole seconds here.
+        timeout_graceful_shutdown=math.ceil(config.shutdown.drain_timeout_seconds))
     log.info("llm-gateway %s listening on http://%s:%d/v1 with %d model id(s), %d worker(s)", _version(), host,
              port, len(build_catalog(config).pools), args.workers)
     if args.workers == 1:
@@ -124,21 +132,19 @@ def _serve(args: argparse.Namespace) -> int:
         from gateway.server import GatewayServer
 
         app = Gateway(config, config_path=os.path.abspath(args.config))
-        server = GatewayServer(uvicorn.Config(app, timeout_graceful_shutdown=config.shutdown.drain_timeout_seconds,
-                                              **options), gateway=app, delay=config.shutdown.delay_seconds)
+        server = GatewayServer(uvicorn.Config(app, **options), gateway=app, delay=config.shutdown.delay_seconds)
         server.run()
     else:
         # Each worker process loads the file itself; the path travels in the environment.
         os.environ[CONFIG_ENV] = os.path.abspath(args.config)
-        uvicorn.run("gateway.cli:worker_app", factory=True, workers=args.workers,
-                    timeout_graceful_shutdown=config.shutdown.drain_timeout_seconds, **options)
+        uvicorn.run("gateway.cli:worker_app", factory=True, workers=args.workers, **options)
     return 0
 
 
 CONFIG_ENV = "LLM_GATEWAY_CONFIG"
 
 
-def worker_app():
+def worker_app() -> Gateway:
     """The app of one worker process started by `serve --workers N`."""
     from gateway.app import Gateway
     from gateway.server import freeze_startup_objects

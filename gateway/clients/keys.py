@@ -12,8 +12,8 @@ import ipaddress
 from urllib.parse import parse_qsl
 
 from gateway.config.models import GatewayConfig
-from gateway.core.errors import ClientError
 from gateway.core.asgi import Scope
+from gateway.core.errors import ClientError
 
 __all__ = ["ClientKeys", "exposure_problem", "presented_key"]
 

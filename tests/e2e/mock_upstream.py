@@ -88,7 +88,7 @@ def answer(content: str = "hello from upstream") -> Behaviour:
     return behave
 
 
-def stream(pieces: list[str], *, delay: float = 0.0, tracker: "Tracker | None" = None,
+def stream(pieces: list[str], *, delay: float = 0.0, tracker: Tracker | None = None,
            cut_after: int | None = None) -> Behaviour:
     """Streams `pieces` word by word; `cut_after` closes the connection after that many chunks."""
     async def behave(request: Received, receive: Any, send: Any) -> None:
@@ -117,7 +117,7 @@ def stream(pieces: list[str], *, delay: float = 0.0, tracker: "Tracker | None" =
                 if delay:
                     try:
                         await asyncio.wait_for(disconnected.wait(), delay)
-                    except asyncio.TimeoutError:
+                    except TimeoutError:
                         pass
             await send({"type": "http.response.body", "body": b"data: [DONE]\n\n", "more_body": False})
         finally:
@@ -216,7 +216,7 @@ class ServerThread:
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
-    def __enter__(self) -> "ServerThread":
+    def __enter__(self) -> ServerThread:
         self.thread.start()
         deadline = time.monotonic() + 10
         while not self.server.started:

@@ -11,8 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.e2e.mock_upstream import answer
-from tests.e2e.mock_upstream import free_port
+from tests.e2e.mock_upstream import answer, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 

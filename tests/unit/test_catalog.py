@@ -1,9 +1,8 @@
-from gateway.routing.catalog import build_catalog
-from gateway.config.loader import parse_config
-
 import pytest
 
+from gateway.config.loader import parse_config
 from gateway.core.errors import ClientError
+from gateway.routing.catalog import build_catalog
 
 CONFIG = """
 openai-compatibility:

@@ -1,9 +1,9 @@
+from gateway.config.models import CircuitBreakerConfig, CooldownConfig, TimeoutConfig
 from gateway.core.targets import Credential, Provider, Target
 from gateway.routing.catalog import Pool
-from gateway.config.models import CircuitBreakerConfig, CooldownConfig, TimeoutConfig
-from gateway.state.cooldowns import CooldownStore
-from gateway.state.breaker import CircuitBreaker
 from gateway.routing.planner import Planner
+from gateway.state.breaker import CircuitBreaker
+from gateway.state.cooldowns import CooldownStore
 
 PROVIDER = Provider("p", "openai", "http://p/v1", (), "pid", TimeoutConfig())
 
@@ -129,7 +129,8 @@ def test_a_failed_probe_marks_the_credential_down_for_every_model():
 
 
 def test_passthrough_names_do_not_grow_health_or_cooldown_state_without_bound():
-    from gateway.state import breaker as health_module, cooldowns as credentials
+    from gateway.state import breaker as health_module
+    from gateway.state import cooldowns as credentials
 
     h = health()
     for index in range(health_module.MAX_TRACKED + 50):
