@@ -46,8 +46,13 @@ MIB = 2**20
 
 def _throughput(bench: Bench, server: Server, label: str) -> dict[str, Any]:
     s = bench.settings
-    return bench.load(gateway_endpoints(server.port)["chat"], server.tree, connections=s.throughput_connections,
-                      seconds=s.throughput_seconds, label=label)
+    return bench.load(
+        gateway_endpoints(server.port)["chat"],
+        server.tree,
+        connections=s.throughput_connections,
+        seconds=s.throughput_seconds,
+        label=label,
+    )
 
 
 def _profiled(bench: Bench, procs: Processes, child: Any, server: Server, out: Path) -> dict[str, Any] | None:
@@ -58,8 +63,9 @@ def _profiled(bench: Bench, procs: Processes, child: Any, server: Server, out: P
     return figures if written else None
 
 
-def profile_section(bench: Bench, procs: Processes, server: Server, config: Path, work: Path, results: Path,
-                    stamp: str) -> dict[str, Any]:
+def profile_section(
+    bench: Bench, procs: Processes, server: Server, config: Path, work: Path, results: Path, stamp: str
+) -> dict[str, Any]:
     """py-spy attached to the running gateway; else py-spy launching one; else pyinstrument."""
     target, install_note = install_profilers(TOOLS)
     bench.say(install_note)
@@ -69,26 +75,46 @@ def profile_section(bench: Bench, procs: Processes, server: Server, config: Path
     out = results / f"profile-{stamp}.speedscope.json"
     attempts: list[str] = []
     if exe and mode in ("auto", "attach"):
-        child = attach_py_spy(procs, exe=exe, pid=server.process.pid, out=out, seconds=seconds,
-                              prefix=bench.pinning.tools, log=work / "py-spy-attach.log")
+        child = attach_py_spy(
+            procs,
+            exe=exe,
+            pid=server.process.pid,
+            out=out,
+            seconds=seconds,
+            prefix=bench.pinning.tools,
+            log=work / "py-spy-attach.log",
+        )
         figures = _profiled(bench, procs, child, server, out) if child else None
         if figures:
             return _profile_result(bench, "py-spy record --pid (attached)", out, figures, attempts, install_note)
         attempts.append(f"py-spy --pid could not attach or write; see {work / 'py-spy-attach.log'}")
     if exe and mode in ("auto", "attach", "wrapper"):
-        wrapped = start_gateway(procs, config=config, prefix=bench.pinning.tools, log=work / "gateway-py-spy.log",
-                                launcher=py_spy_wrapper(exe, out, seconds), skip_names=("py-spy",))
+        wrapped = start_gateway(
+            procs,
+            config=config,
+            prefix=bench.pinning.tools,
+            log=work / "gateway-py-spy.log",
+            launcher=py_spy_wrapper(exe, out, seconds),
+            skip_names=("py-spy",),
+        )
         _pin_gateway(bench, wrapped)
         figures = _profiled(bench, procs, wrapped.process, wrapped, out)
         if figures:
-            return _profile_result(bench, "py-spy record -- python -m gateway (wrapper)", out, figures, attempts,
-                                   install_note)
+            return _profile_result(
+                bench, "py-spy record -- python -m gateway (wrapper)", out, figures, attempts, install_note
+            )
         attempts.append(f"py-spy as a wrapper wrote no profile; see {work / 'gateway-py-spy.log'}")
     out = results / f"profile-{stamp}.pyinstrument.speedscope.json"
     launcher, env = pyinstrument_wrapper(target, out)
     try:
-        instrumented = start_gateway(procs, config=config, prefix=bench.pinning.server, launcher=launcher, env=env,
-                                     log=work / "gateway-pyinstrument.log")
+        instrumented = start_gateway(
+            procs,
+            config=config,
+            prefix=bench.pinning.server,
+            launcher=launcher,
+            env=env,
+            log=work / "gateway-pyinstrument.log",
+        )
     except RuntimeError as exc:
         attempts.append(str(exc))
         bench.say("profiling failed: " + "; ".join(attempts))
@@ -108,17 +134,33 @@ def _pin_gateway(bench: Bench, server: Server) -> None:
             os.sched_setaffinity(pid, {cpu})
 
 
-def _profile_result(bench: Bench, tool: str, out: Path, figures: dict[str, Any], attempts: list[str],
-                    install_note: str) -> dict[str, Any]:
+def _profile_result(
+    bench: Bench, tool: str, out: Path, figures: dict[str, Any], attempts: list[str], install_note: str
+) -> dict[str, Any]:
     top = top_self(out)
-    bench.say(f"profile ({tool}) -> {out}; top self time: "
-              + ", ".join(f"{t['function']} {t['self_pct']}%" for t in top[:5]))
-    return {"tool": tool, "path": str(out), "format": "speedscope", "top_self": top, "attempts": attempts,
-            "install": install_note, "throughput_while_profiled": figures}
+    bench.say(
+        f"profile ({tool}) -> {out}; top self time: " + ", ".join(f"{t['function']} {t['self_pct']}%" for t in top[:5])
+    )
+    return {
+        "tool": tool,
+        "path": str(out),
+        "format": "speedscope",
+        "top_self": top,
+        "attempts": attempts,
+        "install": install_note,
+        "throughput_while_profiled": figures,
+    }
 
 
-def scale_section(bench: Bench, procs: Processes, server: Server, config: Path, work: Path,
-                  workers: dict[str, Any], record: dict[str, Any]) -> dict[str, Any]:
+def scale_section(
+    bench: Bench,
+    procs: Processes,
+    server: Server,
+    config: Path,
+    work: Path,
+    workers: dict[str, Any],
+    record: dict[str, Any],
+) -> dict[str, Any]:
     if not workers["supported"]:
         bench.say("--scale: the gateway CLI has no --workers option; skipped")
         return {"ratio": None, "note": "gateway CLI has no --workers option; skipped"}
@@ -129,23 +171,36 @@ def scale_section(bench: Bench, procs: Processes, server: Server, config: Path, 
     finally:
         procs.stop(many.process)
     one = record["throughput"]["gateway_rps"]
-    return {"workers": count, "one_worker_rps": one, "workers_rps": figures["rps"], "ratio": ratio(figures["rps"], one),
-            "workers_figures": figures, "startup_seconds": many.startup_seconds,
-            "note": f"{count} workers not pinned: they share the CPUs with the mock and the load generator"}
+    return {
+        "workers": count,
+        "one_worker_rps": one,
+        "workers_rps": figures["rps"],
+        "ratio": ratio(figures["rps"], one),
+        "workers_figures": figures,
+        "startup_seconds": many.startup_seconds,
+        "note": f"{count} workers not pinned: they share the CPUs with the mock and the load generator",
+    }
 
 
 def _ours(record: dict[str, Any]) -> dict[str, float | None]:
     latency = record["latency"]["gateway_us"]
     c1 = record["streaming"].get("c1", {}).get("gateway", {})
-    return {"throughput_rps": record["throughput"]["gateway_rps"], "latency_p50_us": latency["p50"],
-            "latency_p90_us": latency["p90"], "latency_p99_us": latency["p99"],
-            "first_token_ms": c1.get("first_token_ms", {}).get("p50"),
-            "cpu_us_per_request": record["cpu_us_per_request"], "rss_idle_mib": record["rss"]["idle_mib"],
-            "rss_peak_mib": record["rss"]["peak_mib"], "startup_seconds": record["startup"]["seconds"]}
+    return {
+        "throughput_rps": record["throughput"]["gateway_rps"],
+        "latency_p50_us": latency["p50"],
+        "latency_p90_us": latency["p90"],
+        "latency_p99_us": latency["p99"],
+        "first_token_ms": c1.get("first_token_ms", {}).get("p50"),
+        "cpu_us_per_request": record["cpu_us_per_request"],
+        "rss_idle_mib": record["rss"]["idle_mib"],
+        "rss_peak_mib": record["rss"]["peak_mib"],
+        "startup_seconds": record["startup"]["seconds"],
+    }
 
 
-def litellm_section(bench: Bench, procs: Processes, work: Path, mock_port: int,
-                    record: dict[str, Any]) -> dict[str, Any]:
+def litellm_section(
+    bench: Bench, procs: Processes, work: Path, mock_port: int, record: dict[str, Any]
+) -> dict[str, Any]:
     exe, note = install_litellm(TOOLS, say=bench.say)
     bench.say(f"LiteLLM: {note}")
     if exe is None:
@@ -165,8 +220,12 @@ def litellm_section(bench: Bench, procs: Processes, work: Path, mock_port: int,
         return {**figures, "spec": LITELLM_SPEC}
     ours = _ours(record)
     theirs = figures["figures"]
-    return {**figures, "spec": LITELLM_SPEC, "install": note,
-            "ratios": {key: ratio(ours[key], theirs.get(key)) for key in ours}}
+    return {
+        **figures,
+        "spec": LITELLM_SPEC,
+        "install": note,
+        "ratios": {key: ratio(ours[key], theirs.get(key)) for key in ours},
+    }
 
 
 def _measure_litellm(bench: Bench, server: Server) -> dict[str, Any]:
@@ -176,16 +235,29 @@ def _measure_litellm(bench: Bench, server: Server) -> dict[str, Any]:
     if status != 200:
         bench.say(f"LiteLLM answered HTTP {status} to a chat completion; not measured")
         return {"status": "failed", "note": f"LiteLLM answered HTTP {status}"}
-    thr = bench.load(chat, server.tree, connections=s.throughput_connections, seconds=s.throughput_seconds,
-                     label="litellm")
-    lat = bench.load(chat, server.tree, connections=1, seconds=s.latency_seconds,
-                     max_requests=s.latency_max_requests, label="litellm")
+    thr = bench.load(
+        chat, server.tree, connections=s.throughput_connections, seconds=s.throughput_seconds, label="litellm"
+    )
+    lat = bench.load(
+        chat,
+        server.tree,
+        connections=1,
+        seconds=s.latency_seconds,
+        max_requests=s.latency_max_requests,
+        label="litellm",
+    )
     stream = bench.streams(chat_stream, server.tree, connections=1, label="litellm")
     peak = server.tree.peak_rss()
     latency = lat["latency_us"]
-    figures = {"throughput_rps": thr["rps"], "latency_p50_us": latency.get("p50"),
-               "latency_p90_us": latency.get("p90"), "latency_p99_us": latency.get("p99"),
-               "first_token_ms": stream["first_token_ms"].get("p50"),
-               "cpu_us_per_request": thr.get("cpu_us_per_request"), "rss_idle_mib": server.idle_rss / MIB,
-               "rss_peak_mib": peak / MIB, "startup_seconds": server.startup_seconds}
+    figures = {
+        "throughput_rps": thr["rps"],
+        "latency_p50_us": latency.get("p50"),
+        "latency_p90_us": latency.get("p90"),
+        "latency_p99_us": latency.get("p99"),
+        "first_token_ms": stream["first_token_ms"].get("p50"),
+        "cpu_us_per_request": thr.get("cpu_us_per_request"),
+        "rss_idle_mib": server.idle_rss / MIB,
+        "rss_peak_mib": peak / MIB,
+        "startup_seconds": server.startup_seconds,
+    }
     return {"status": "ok", "figures": figures, "throughput": thr, "latency": lat, "stream_c1": stream}

@@ -36,7 +36,9 @@ def faulty(rate: float, rng: random.Random):
     """A behaviour that answers normally, or with one fault picked at random."""
     good = chunks("m", ["one", "two", "three"])
     faults = [
-        status(500, "internal"), status(503, "unavailable"), status(529, "overloaded"),
+        status(500, "internal"),
+        status(503, "unavailable"),
+        status(529, "overloaded"),
         status(429, "slow down", headers={"retry-after": "1"}),
         hang(5),
         raw_stream(b"data: {not json\n\n"),
@@ -48,6 +50,7 @@ def faulty(rate: float, rng: random.Random):
     async def behave(request, receive, send):
         behaviour = rng.choice(faults) if rng.random() < rate else normal
         await behaviour(request, receive, send)
+
     return behave
 
 
@@ -90,8 +93,9 @@ async def drive(url: str, seconds: float, concurrency: int, seed: int) -> tuple[
     results: Counter = Counter()
     reasons: Counter = Counter()
     deadline = time.monotonic() + seconds
-    await asyncio.gather(*(client_loop(url, deadline, random.Random(seed + i), results, reasons)
-                           for i in range(concurrency)))
+    await asyncio.gather(
+        *(client_loop(url, deadline, random.Random(seed + i), results, reasons) for i in range(concurrency))
+    )
     return results, reasons
 
 
@@ -104,19 +108,25 @@ def main() -> int:
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
     rng = random.Random(args.seed)
-    mocks = [MockUpstream(default=faulty(args.fault_rate, rng)), MockUpstream(default=faulty(args.fault_rate, rng)),
-             MockUpstream()]
+    mocks = [
+        MockUpstream(default=faulty(args.fault_rate, rng)),
+        MockUpstream(default=faulty(args.fault_rate, rng)),
+        MockUpstream(),
+    ]
     servers = [ServerThread(mock) for mock in mocks]
     # The faulty upstreams' deliberate errors are not news.
     logging.getLogger("uvicorn.error").setLevel(logging.CRITICAL)
     for mock, server in zip(mocks, servers, strict=True):
         server.__enter__()
         mock.port = server.port
-    entries = "".join(f"""
+    entries = "".join(
+        f"""
   - name: upstream-{i}
     base-url: {mock.base_url}
     models: [{{name: m}}]
-""" for i, mock in enumerate(mocks))
+"""
+        for i, mock in enumerate(mocks)
+    )
     config = f"""
 api-keys: [soak]
 request-retry: 3
@@ -127,21 +137,29 @@ openai-compatibility:{entries}
     with tempfile.TemporaryDirectory() as directory:
         gateway = start_gateway(config, Path(directory))
         try:
-            results, reasons = asyncio.run(drive(gateway.url + "/v1/chat/completions", args.seconds,
-                                                 args.concurrency, args.seed))
+            results, reasons = asyncio.run(
+                drive(gateway.url + "/v1/chat/completions", args.seconds, args.concurrency, args.seed)
+            )
         finally:
             gateway.stop()
             for server in servers:
                 server.__exit__(None, None, None)
     served = Counter(mock.port for mock in mocks for _ in mock.requests)
-    report = {"seconds": args.seconds, "concurrency": args.concurrency, "fault_rate": args.fault_rate,
-              **{k: results[k] for k in ("sent", "succeeded", "failed", "cut_after_first_byte")},
-              "failed_while_a_healthy_target_existed": results["failed"],
-              "upstream_attempts": [served[m.port] for m in mocks], "reasons": dict(reasons)}
+    report = {
+        "seconds": args.seconds,
+        "concurrency": args.concurrency,
+        "fault_rate": args.fault_rate,
+        **{k: results[k] for k in ("sent", "succeeded", "failed", "cut_after_first_byte")},
+        "failed_while_a_healthy_target_existed": results["failed"],
+        "upstream_attempts": [served[m.port] for m in mocks],
+        "reasons": dict(reasons),
+    }
     print("| sent | succeeded | failed | cut after first byte | attempts per upstream (faulty, faulty, healthy) |")
     print("|---|---|---|---|---|")
-    print(f"| {report['sent']} | {report['succeeded']} | {report['failed']} | {report['cut_after_first_byte']} | "
-          f"{report['upstream_attempts']} |")
+    print(
+        f"| {report['sent']} | {report['succeeded']} | {report['failed']} | {report['cut_after_first_byte']} | "
+        f"{report['upstream_attempts']} |"
+    )
     for reason, count in reasons.most_common():
         print(f"  {count:6d}  {reason}")
     if args.json:

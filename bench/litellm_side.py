@@ -24,8 +24,14 @@ LITELLM_SPEC = os.environ.get("BENCH_LITELLM_SPEC", "litellm[proxy]==1.80.0")
 LITELLM_KEY = "sk-bench-key"
 INSTALL_SECONDS = 900
 # Keep LiteLLM local and quiet: no model-cost download, no telemetry, no per-request logs.
-ENV = {"LITELLM_LOCAL_MODEL_COST_MAP": "True", "LITELLM_TELEMETRY": "False", "LITELLM_LOG": "ERROR",
-       "NO_DOCS": "True", "DISABLE_ADMIN_UI": "True", "PYTHONUNBUFFERED": "1"}
+ENV = {
+    "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+    "LITELLM_TELEMETRY": "False",
+    "LITELLM_LOG": "ERROR",
+    "NO_DOCS": "True",
+    "DISABLE_ADMIN_UI": "True",
+    "PYTHONUNBUFFERED": "1",
+}
 
 
 def install_litellm(tools: Path, *, say: Callable[[str], None]) -> tuple[Path | None, str]:
@@ -38,14 +44,21 @@ def install_litellm(tools: Path, *, say: Callable[[str], None]) -> tuple[Path | 
     say(f"installing {LITELLM_SPEC} into {venv} (up to {INSTALL_SECONDS} s)")
     log = tools / "litellm-install.log"
     tools.mkdir(parents=True, exist_ok=True)
-    steps = [[sys.executable, "-m", "venv", str(venv)],
-             [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", LITELLM_SPEC]]
+    steps = [
+        [sys.executable, "-m", "venv", str(venv)],
+        [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", LITELLM_SPEC],
+    ]
     deadline = time.monotonic() + INSTALL_SECONDS
     with log.open("w") as output:
         for step in steps:
             try:
-                done = subprocess.run(step, stdout=output, stderr=subprocess.STDOUT, check=False,
-                                      timeout=max(10.0, deadline - time.monotonic()))
+                done = subprocess.run(
+                    step,
+                    stdout=output,
+                    stderr=subprocess.STDOUT,
+                    check=False,
+                    timeout=max(10.0, deadline - time.monotonic()),
+                )
             except subprocess.TimeoutExpired:
                 return None, f"installing {LITELLM_SPEC} took over {INSTALL_SECONDS} s; see {log}"
             if done.returncode != 0:
@@ -72,15 +85,31 @@ litellm_settings:
 """
 
 
-def start_litellm(procs: Processes, *, exe: Path, config: Path, prefix: Sequence[str], log: Path,
-                  timeout: float = 180.0) -> Server:
+def start_litellm(
+    procs: Processes, *, exe: Path, config: Path, prefix: Sequence[str], log: Path, timeout: float = 180.0
+) -> Server:
     port = free_port()
-    argv = [*prefix, str(exe), "--config", str(config), "--host", "127.0.0.1", "--port", str(port),
-            "--num_workers", "1"]
+    argv = [
+        *prefix,
+        str(exe),
+        "--config",
+        str(config),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--num_workers",
+        "1",
+    ]
     spawned = time.monotonic()
     child = procs.start(argv, log=log, env={**os.environ, **ENV}, cwd=config.parent)
-    seconds = wait_until_ok(f"http://127.0.0.1:{port}/v1/models", headers={"authorization": f"Bearer {LITELLM_KEY}"},
-                            timeout=timeout, since=spawned, alive=child)
+    seconds = wait_until_ok(
+        f"http://127.0.0.1:{port}/v1/models",
+        headers={"authorization": f"Bearer {LITELLM_KEY}"},
+        timeout=timeout,
+        since=spawned,
+        alive=child,
+    )
     if seconds is None:
         procs.stop(child)
         raise RuntimeError(f"LiteLLM did not answer GET /v1/models with 200 within {timeout:.0f} s; see {log}")

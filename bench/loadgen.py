@@ -35,8 +35,15 @@ def percentiles(values: list[float]) -> dict[str, float]:
         high = min(low + 1, len(ordered) - 1)
         return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
-    return {"p50": at(0.50), "p90": at(0.90), "p99": at(0.99), "mean": sum(ordered) / len(ordered),
-            "min": ordered[0], "max": ordered[-1], "n": float(len(ordered))}
+    return {
+        "p50": at(0.50),
+        "p90": at(0.90),
+        "p99": at(0.99),
+        "mean": sum(ordered) / len(ordered),
+        "min": ordered[0],
+        "max": ordered[-1],
+        "n": float(len(ordered)),
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,8 +157,16 @@ async def closed_loop(endpoint: Endpoint, *, connections: int, seconds: float, m
 
     elapsed = await _bounded([worker() for _ in range(connections)], seconds)
     ok = len(latencies)
-    return LoadResult("python", connections, ok, sum(statuses.values()) - ok, elapsed, percentiles(latencies),
-                      dict(statuses), capped=budget.left <= 0)
+    return LoadResult(
+        "python",
+        connections,
+        ok,
+        sum(statuses.values()) - ok,
+        elapsed,
+        percentiles(latencies),
+        dict(statuses),
+        capped=budget.left <= 0,
+    )
 
 
 async def stream_load(endpoint: Endpoint, *, connections: int, seconds: float, max_streams: int) -> StreamResult:
@@ -186,10 +201,17 @@ async def stream_load(endpoint: Endpoint, *, connections: int, seconds: float, m
     elapsed = await _bounded([worker() for _ in range(connections)], seconds)
     delays = [d / 1000 for s in samples for d in s.chunk_delays_ns]
     tokens = sum(s.tokens for s in samples) / len(samples) if samples else 0.0
-    return StreamResult(connections, len(samples), sum(statuses.values()) - len(samples), elapsed,
-                        percentiles([s.ttfb_ns / 1e6 for s in samples]),
-                        percentiles([s.first_token_ns / 1e6 for s in samples if s.first_token_ns is not None]),
-                        percentiles(delays), tokens, dict(statuses))
+    return StreamResult(
+        connections,
+        len(samples),
+        sum(statuses.values()) - len(samples),
+        elapsed,
+        percentiles([s.ttfb_ns / 1e6 for s in samples]),
+        percentiles([s.first_token_ns / 1e6 for s in samples if s.first_token_ns is not None]),
+        percentiles(delays),
+        tokens,
+        dict(statuses),
+    )
 
 
 # One soak cycle: mostly whole answers, some whole streams, some streams the client abandons.
@@ -197,8 +219,15 @@ SOAK_MIX = ("plain",) * 6 + ("stream",) * 3 + ("cut",)
 CUT_AFTER_TOKENS = 3
 
 
-async def soak(plain: Endpoint, streamed: Endpoint, *, connections: int, total: int, seconds: float,
-               tick: Callable[[], None] | None = None) -> SoakResult:
+async def soak(
+    plain: Endpoint,
+    streamed: Endpoint,
+    *,
+    connections: int,
+    total: int,
+    seconds: float,
+    tick: Callable[[], None] | None = None,
+) -> SoakResult:
     """A bounded mixed load; `tick` runs once a second (the caller samples memory there)."""
     budget = _Budget(total, seconds)
     plain_request, stream_request = plain.request(), streamed.request()
@@ -219,8 +248,12 @@ async def soak(plain: Endpoint, streamed: Endpoint, *, connections: int, total: 
                     status, _, keep = await read_response(connection.reader)
                     ok = status == 200
                 else:
-                    sample = await read_stream(connection, stream_request, dialect=streamed.dialect,
-                                               stop_after_tokens=CUT_AFTER_TOKENS if kind == "cut" else None)
+                    sample = await read_stream(
+                        connection,
+                        stream_request,
+                        dialect=streamed.dialect,
+                        stop_after_tokens=CUT_AFTER_TOKENS if kind == "cut" else None,
+                    )
                     ok, keep = sample.error is None, sample.keep_alive
             except FAILURES:
                 ok, keep = False, False

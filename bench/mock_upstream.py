@@ -42,12 +42,13 @@ def _frame(payload: bytes) -> bytes:
 
 def _json_response(document: object, status: str = "200 OK") -> bytes:
     body = orjson.dumps(document)
-    return (f"HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {len(body)}\r\n\r\n"
-            .encode() + body)
+    return f"HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {len(body)}\r\n\r\n".encode() + body
 
 
-STREAM_HEAD = b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\n" \
-              b"transfer-encoding: chunked\r\n\r\n"
+STREAM_HEAD = (
+    b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\n"
+    b"transfer-encoding: chunked\r\n\r\n"
+)
 END = b"0\r\n\r\n"
 
 
@@ -77,27 +78,53 @@ def _openai_plan(chunks: int) -> StreamPlan:
     token = _sse({**base, "choices": [{"index": 0, "delta": {"content": marker + " "}, "finish_reason": None}]})
     before, after = token.split(orjson.dumps(marker)[1:-1])
     finish = {**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
-    usage = {**base, "choices": [], "usage": {"prompt_tokens": 12, "completion_tokens": chunks,
-                                              "total_tokens": 12 + chunks}}
+    usage = {
+        **base,
+        "choices": [],
+        "usage": {"prompt_tokens": 12, "completion_tokens": chunks, "total_tokens": 12 + chunks},
+    }
     head, tail = _stamped(before, after)
     closing = _frame(_sse(finish) + _sse(usage) + b"data: [DONE]\n\n") + END
     return StreamPlan(STREAM_HEAD + _frame(_sse(role)), head, tail, closing)
 
 
 def _anthropic_plan(chunks: int) -> StreamPlan:
-    start = {"type": "message_start", "message": {
-        "id": "msg_bench", "type": "message", "role": "assistant", "content": [], "model": CLAUDE_MODEL,
-        "stop_reason": None, "stop_sequence": None, "usage": {"input_tokens": 12, "output_tokens": 1}}}
+    start = {
+        "type": "message_start",
+        "message": {
+            "id": "msg_bench",
+            "type": "message",
+            "role": "assistant",
+            "content": [],
+            "model": CLAUDE_MODEL,
+            "stop_reason": None,
+            "stop_sequence": None,
+            "usage": {"input_tokens": 12, "output_tokens": 1},
+        },
+    }
     block = {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}
     marker = "@@STAMP@@"
-    token = _sse({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": marker + " "}},
-                 "content_block_delta")
+    token = _sse(
+        {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": marker + " "}},
+        "content_block_delta",
+    )
     before, after = token.split(orjson.dumps(marker)[1:-1])
     head, tail = _stamped(before, after)
-    closing = _frame(_sse({"type": "content_block_stop", "index": 0}, "content_block_stop")
-                     + _sse({"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": None},
-                             "usage": {"output_tokens": chunks}}, "message_delta")
-                     + _sse({"type": "message_stop"}, "message_stop")) + END
+    closing = (
+        _frame(
+            _sse({"type": "content_block_stop", "index": 0}, "content_block_stop")
+            + _sse(
+                {
+                    "type": "message_delta",
+                    "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+                    "usage": {"output_tokens": chunks},
+                },
+                "message_delta",
+            )
+            + _sse({"type": "message_stop"}, "message_stop")
+        )
+        + END
+    )
     opening = STREAM_HEAD + _frame(_sse(start, "message_start") + _sse(block, "content_block_start"))
     return StreamPlan(opening, head, tail, closing)
 
@@ -117,18 +144,46 @@ class MockResponses:
 
     @classmethod
     def build(cls, *, chunks: int = 20, delay: float = 0.005) -> MockResponses:
-        openai = {"id": "chatcmpl-bench", "object": "chat.completion", "created": 1700000000, "model": MODEL,
-                  "choices": [{"index": 0, "message": {"role": "assistant", "content": TEXT},
-                               "finish_reason": "stop", "logprobs": None}],
-                  "usage": {"prompt_tokens": 12, "completion_tokens": 8, "total_tokens": 20}}
-        anthropic = {"id": "msg_bench", "type": "message", "role": "assistant", "model": CLAUDE_MODEL,
-                     "content": [{"type": "text", "text": TEXT}], "stop_reason": "end_turn",
-                     "stop_sequence": None, "usage": {"input_tokens": 12, "output_tokens": 8}}
-        models = {"object": "list", "data": [{"id": MODEL, "object": "model", "created": 1700000000,
-                                              "owned_by": "bench"}]}
+        openai = {
+            "id": "chatcmpl-bench",
+            "object": "chat.completion",
+            "created": 1700000000,
+            "model": MODEL,
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": TEXT},
+                    "finish_reason": "stop",
+                    "logprobs": None,
+                }
+            ],
+            "usage": {"prompt_tokens": 12, "completion_tokens": 8, "total_tokens": 20},
+        }
+        anthropic = {
+            "id": "msg_bench",
+            "type": "message",
+            "role": "assistant",
+            "model": CLAUDE_MODEL,
+            "content": [{"type": "text", "text": TEXT}],
+            "stop_reason": "end_turn",
+            "stop_sequence": None,
+            "usage": {"input_tokens": 12, "output_tokens": 8},
+        }
+        models = {
+            "object": "list",
+            "data": [{"id": MODEL, "object": "model", "created": 1700000000, "owned_by": "bench"}],
+        }
         missing = {"error": {"message": "no such route on the bench mock", "type": "invalid_request_error"}}
-        return cls(chunks, delay, _json_response(openai), _json_response(anthropic), _json_response(models),
-                   _json_response(missing, "404 Not Found"), _openai_plan(chunks), _anthropic_plan(chunks))
+        return cls(
+            chunks,
+            delay,
+            _json_response(openai),
+            _json_response(anthropic),
+            _json_response(models),
+            _json_response(missing, "404 Not Found"),
+            _openai_plan(chunks),
+            _anthropic_plan(chunks),
+        )
 
     def route(self, method: bytes, path: bytes, body: bytes) -> bytes | StreamPlan:
         path = path.split(b"?", 1)[0]
@@ -161,11 +216,11 @@ def _take_request(buffer: bytearray) -> tuple[bytes, bytes, bytes] | None:
     at = head.find(b"\r\ncontent-length:")
     if at >= 0:
         stop = head.find(b"\r\n", at + 2)
-        length = int(head[at + 17: stop if stop >= 0 else len(head)])
+        length = int(head[at + 17 : stop if stop >= 0 else len(head)])
     if len(buffer) < end + 4 + length:
         return None
     method, path = bytes(buffer[:end]).split(b" ", 2)[:2]
-    body = bytes(buffer[end + 4: end + 4 + length])
+    body = bytes(buffer[end + 4 : end + 4 + length])
     del buffer[: end + 4 + length]
     return method, path, body
 
@@ -223,8 +278,9 @@ class _Connection(asyncio.Protocol):
 
 async def serve(host: str, port: int, responses: MockResponses) -> None:
     loop = asyncio.get_running_loop()
-    server = await loop.create_server(lambda: _Connection(responses, time.monotonic_ns), host, port,
-                                      backlog=1024, reuse_address=True)
+    server = await loop.create_server(
+        lambda: _Connection(responses, time.monotonic_ns), host, port, backlog=1024, reuse_address=True
+    )
     async with server:
         await server.serve_forever()
 
@@ -245,8 +301,9 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--chunks", type=int, default=20, help="content chunks per stream (default: %(default)s)")
-    parser.add_argument("--chunk-delay-ms", type=float, default=5.0,
-                        help="pause before each content chunk (default: %(default)s)")
+    parser.add_argument(
+        "--chunk-delay-ms", type=float, default=5.0, help="pause before each content chunk (default: %(default)s)"
+    )
     args = parser.parse_args()
     responses = MockResponses.build(chunks=args.chunks, delay=args.chunk_delay_ms / 1000)
     try:

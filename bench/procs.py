@@ -52,8 +52,11 @@ class Pinning:
         probe = subprocess.run([taskset, "-c", server, "true"], capture_output=True, check=False, timeout=10)
         if probe.returncode != 0:
             return cls((), (), f"not pinned: taskset failed ({probe.stderr.decode().strip()})")
-        return cls((taskset, "-c", server), (taskset, "-c", tools),
-                   f"server under test on CPU {server}, mock upstream + load generator on CPU {tools} (taskset -c)")
+        return cls(
+            (taskset, "-c", server),
+            (taskset, "-c", tools),
+            f"server under test on CPU {server}, mock upstream + load generator on CPU {tools} (taskset -c)",
+        )
 
     @property
     def tools_cpu(self) -> int | None:
@@ -71,11 +74,19 @@ class Processes:
     def __init__(self) -> None:
         self._children: list[subprocess.Popen[bytes]] = []
 
-    def start(self, argv: Sequence[str], *, log: Path, env: dict[str, str] | None = None,
-              cwd: Path | None = None) -> subprocess.Popen[bytes]:
+    def start(
+        self, argv: Sequence[str], *, log: Path, env: dict[str, str] | None = None, cwd: Path | None = None
+    ) -> subprocess.Popen[bytes]:
         with log.open("ab") as output:
-            child = subprocess.Popen(list(argv), stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT,
-                                     env=env, cwd=cwd, start_new_session=True)
+            child = subprocess.Popen(
+                list(argv),
+                stdin=subprocess.DEVNULL,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                env=env,
+                cwd=cwd,
+                start_new_session=True,
+            )
         self._children.append(child)
         return child
 
@@ -165,8 +176,9 @@ def _entries(path: str) -> list[str]:
         return []
 
 
-def wait_until_ok(url: str, *, headers: dict[str, str], timeout: float, since: float,
-                  alive: subprocess.Popen[bytes] | None = None) -> float | None:
+def wait_until_ok(
+    url: str, *, headers: dict[str, str], timeout: float, since: float, alive: subprocess.Popen[bytes] | None = None
+) -> float | None:
     """Seconds from `since` (time.monotonic()) until GET `url` first answers 200, polling every
     5 ms; None if `alive` exits or `timeout` passes first."""
     started = since

@@ -42,8 +42,13 @@ def install_profilers(tools: Path) -> tuple[Path, str]:
     if (target / "bin" / "py-spy").exists() and (target / "pyinstrument").is_dir():
         return target, f"profilers already in {target}"
     target.mkdir(parents=True, exist_ok=True)
-    done = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--target", str(target), *PROFILERS],
-                          capture_output=True, text=True, timeout=600, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", "--target", str(target), *PROFILERS],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
     if done.returncode != 0:
         return target, f"pip install {' '.join(PROFILERS)} failed: {done.stderr.strip()[-400:]}"
     return target, f"installed {', '.join(PROFILERS)} into {target}"
@@ -54,11 +59,26 @@ def py_spy(target: Path) -> str | None:
     return str(found) if found.exists() else shutil.which("py-spy")
 
 
-def attach_py_spy(procs: Processes, *, exe: str, pid: int, out: Path, seconds: float, prefix: Sequence[str],
-                  log: Path) -> subprocess.Popen[bytes] | None:
+def attach_py_spy(
+    procs: Processes, *, exe: str, pid: int, out: Path, seconds: float, prefix: Sequence[str], log: Path
+) -> subprocess.Popen[bytes] | None:
     """py-spy attached to a running `pid`; None if it could not attach (e.g. ptrace refused)."""
-    argv = [*prefix, exe, "record", "--pid", str(pid), "--format", "speedscope", "-o", str(out),
-            "--duration", str(int(seconds) + 30), "--rate", "200", "--subprocesses"]
+    argv = [
+        *prefix,
+        exe,
+        "record",
+        "--pid",
+        str(pid),
+        "--format",
+        "speedscope",
+        "-o",
+        str(out),
+        "--duration",
+        str(int(seconds) + 30),
+        "--rate",
+        "200",
+        "--subprocesses",
+    ]
     child = procs.start(argv, log=log)
     time.sleep(1.5)
     if child.poll() is not None:
@@ -69,15 +89,31 @@ def attach_py_spy(procs: Processes, *, exe: str, pid: int, out: Path, seconds: f
 
 def py_spy_wrapper(exe: str, out: Path, seconds: float) -> list[str]:
     """A gateway launcher that has py-spy start it: `py-spy record ... -- python -m gateway`."""
-    return [exe, "record", "--format", "speedscope", "-o", str(out), "--duration", str(int(seconds) + 60),
-            "--rate", "200", "--", sys.executable, "-m", "gateway"]
+    return [
+        exe,
+        "record",
+        "--format",
+        "speedscope",
+        "-o",
+        str(out),
+        "--duration",
+        str(int(seconds) + 60),
+        "--rate",
+        "200",
+        "--",
+        sys.executable,
+        "-m",
+        "gateway",
+    ]
 
 
 def pyinstrument_wrapper(target: Path, out: Path) -> tuple[list[str], dict[str, str]]:
     """A gateway launcher under pyinstrument (`python -m pyinstrument ... -m gateway`) and its env."""
     path = os.pathsep.join(p for p in (str(target), os.environ.get("PYTHONPATH", "")) if p)
-    return ([sys.executable, "-m", "pyinstrument", "-r", "speedscope", "-o", str(out), "-m", "gateway"],
-            {"PYTHONPATH": path})
+    return (
+        [sys.executable, "-m", "pyinstrument", "-r", "speedscope", "-o", str(out), "-m", "gateway"],
+        {"PYTHONPATH": path},
+    )
 
 
 def stop_profiler(child: subprocess.Popen[bytes], out: Path, *, timeout: float = 60.0) -> bool:
@@ -116,8 +152,10 @@ def top_self(path: Path, count: int = 15) -> list[dict[str, object]]:
     merged: defaultdict[str, float] = defaultdict(float)
     for index, weight in own.items():
         merged[_frame_name(frames[index]) if index < len(frames) else str(index)] += weight
-    return [{"function": name, "self_pct": round(100 * weight / total, 2)}
-            for name, weight in sorted(merged.items(), key=lambda item: -item[1])[:count]]
+    return [
+        {"function": name, "self_pct": round(100 * weight / total, 2)}
+        for name, weight in sorted(merged.items(), key=lambda item: -item[1])[:count]
+    ]
 
 
 def _evented_self(events: list[dict[str, float]], own: defaultdict[int, float]) -> None:

@@ -40,15 +40,19 @@ def _get(figures: dict[str, Any] | None, *path: str) -> Any:
 
 def compare_latency(direct: dict[str, Any], through: dict[str, Any]) -> dict[str, Any]:
     keys = ("p50", "p90", "p99")
-    return {"direct_us": {k: _get(direct, "latency_us", k) for k in keys},
-            "gateway_us": {k: _get(through, "latency_us", k) for k in keys},
-            "added_us": {k: added(_get(through, "latency_us", k), _get(direct, "latency_us", k)) for k in keys}}
+    return {
+        "direct_us": {k: _get(direct, "latency_us", k) for k in keys},
+        "gateway_us": {k: _get(through, "latency_us", k) for k in keys},
+        "added_us": {k: added(_get(through, "latency_us", k), _get(direct, "latency_us", k)) for k in keys},
+    }
 
 
 def stream_added(direct: dict[str, Any], through: dict[str, Any]) -> dict[str, float | None]:
-    return {"ttfb_ms": added(_get(through, "ttfb_ms", "p50"), _get(direct, "ttfb_ms", "p50")),
-            "first_token_ms": added(_get(through, "first_token_ms", "p50"), _get(direct, "first_token_ms", "p50")),
-            "per_chunk_us": added(_get(through, "chunk_delay_us", "p50"), _get(direct, "chunk_delay_us", "p50"))}
+    return {
+        "ttfb_ms": added(_get(through, "ttfb_ms", "p50"), _get(direct, "ttfb_ms", "p50")),
+        "first_token_ms": added(_get(through, "first_token_ms", "p50"), _get(direct, "first_token_ms", "p50")),
+        "per_chunk_us": added(_get(through, "chunk_delay_us", "p50"), _get(direct, "chunk_delay_us", "p50")),
+    }
 
 
 def write_json(directory: Path, stamp: str, record: dict[str, Any]) -> Path:
@@ -83,35 +87,96 @@ def _rows(record: dict[str, Any]) -> list[Row]:
         return fmt(_get(side, *path)), _times(_get(side, "ratios", path[-1]))
 
     thr = record["throughput"]
-    rows.append((f"Throughput, c{thr['connections']}, non-stream (req/s)", _num(thr["direct_rps"]),
-                 _num(thr["gateway_rps"]), f"{_times(thr['ratio'])} of direct",
-                 *theirs(("figures", "throughput_rps"), _num)))
+    rows.append(
+        (
+            f"Throughput, c{thr['connections']}, non-stream (req/s)",
+            _num(thr["direct_rps"]),
+            _num(thr["gateway_rps"]),
+            f"{_times(thr['ratio'])} of direct",
+            *theirs(("figures", "throughput_rps"), _num),
+        )
+    )
     lat = record["latency"]
     for key in ("p50", "p90", "p99"):
-        rows.append((f"Latency, c1, {key} (us)", _num(lat["direct_us"][key]), _num(lat["gateway_us"][key]),
-                     f"{_signed(lat['added_us'][key])} added", *theirs(("figures", f"latency_{key}_us"), _num)))
+        rows.append(
+            (
+                f"Latency, c1, {key} (us)",
+                _num(lat["direct_us"][key]),
+                _num(lat["gateway_us"][key]),
+                f"{_signed(lat['added_us'][key])} added",
+                *theirs(("figures", f"latency_{key}_us"), _num),
+            )
+        )
     for level, figures in record["streaming"].items():
         direct, through, extra = figures["direct"], figures["gateway"], figures["added"]
-        rows.append((f"Stream, {level}: time to first byte p50 (ms)", _num(_get(direct, "ttfb_ms", "p50"), 2),
-                     _num(_get(through, "ttfb_ms", "p50"), 2), f"{_signed(extra['ttfb_ms'], 2)} added", "", ""))
-        rows.append((f"Stream, {level}: first content token p50 (ms)",
-                     _num(_get(direct, "first_token_ms", "p50"), 2), _num(_get(through, "first_token_ms", "p50"), 2),
-                     f"{_signed(extra['first_token_ms'], 2)} added",
-                     *(theirs(("figures", "first_token_ms"), lambda v: _num(v, 2)) if level == "c1" else ("", ""))))
-        rows.append((f"Stream, {level}: chunk transit p50 (us)", _num(_get(direct, "chunk_delay_us", "p50")),
-                     _num(_get(through, "chunk_delay_us", "p50")), f"{_signed(extra['per_chunk_us'])} per chunk",
-                     "", ""))
+        rows.append(
+            (
+                f"Stream, {level}: time to first byte p50 (ms)",
+                _num(_get(direct, "ttfb_ms", "p50"), 2),
+                _num(_get(through, "ttfb_ms", "p50"), 2),
+                f"{_signed(extra['ttfb_ms'], 2)} added",
+                "",
+                "",
+            )
+        )
+        rows.append(
+            (
+                f"Stream, {level}: first content token p50 (ms)",
+                _num(_get(direct, "first_token_ms", "p50"), 2),
+                _num(_get(through, "first_token_ms", "p50"), 2),
+                f"{_signed(extra['first_token_ms'], 2)} added",
+                *(theirs(("figures", "first_token_ms"), lambda v: _num(v, 2)) if level == "c1" else ("", "")),
+            )
+        )
+        rows.append(
+            (
+                f"Stream, {level}: chunk transit p50 (us)",
+                _num(_get(direct, "chunk_delay_us", "p50")),
+                _num(_get(through, "chunk_delay_us", "p50")),
+                f"{_signed(extra['per_chunk_us'])} per chunk",
+                "",
+                "",
+            )
+        )
     rows += _translation_rows(record["translation"])
     cpu, rss, startup = record["cpu"], record["rss"], record["startup"]
-    rows.append(("Gateway CPU per request, c64 (us)", "", _num(record["cpu_us_per_request"]), "",
-                 *theirs(("figures", "cpu_us_per_request"), _num)))
+    rows.append(
+        (
+            "Gateway CPU per request, c64 (us)",
+            "",
+            _num(record["cpu_us_per_request"]),
+            "",
+            *theirs(("figures", "cpu_us_per_request"), _num),
+        )
+    )
     rows.append(("Gateway CPU per stream, c16 (us)", "", _num(cpu.get("stream_c16_per_stream")), "", "", ""))
-    rows.append(("RSS idle, after start (MiB)", "", _num(rss["idle_bytes"] / MIB, 1), "",
-                 *theirs(("figures", "rss_idle_mib"), lambda v: _num(v, 1))))
-    rows.append(("RSS peak, VmHWM (MiB)", "", _num(rss["peak_bytes"] / MIB, 1), "",
-                 *theirs(("figures", "rss_peak_mib"), lambda v: _num(v, 1))))
-    rows.append(("Start-up to first 200 (s)", "", _num(startup["seconds"], 3), f"median of {len(startup['runs'])}",
-                 *theirs(("figures", "startup_seconds"), lambda v: _num(v, 3))))
+    rows.append(
+        (
+            "RSS idle, after start (MiB)",
+            "",
+            _num(rss["idle_bytes"] / MIB, 1),
+            "",
+            *theirs(("figures", "rss_idle_mib"), lambda v: _num(v, 1)),
+        )
+    )
+    rows.append(
+        (
+            "RSS peak, VmHWM (MiB)",
+            "",
+            _num(rss["peak_bytes"] / MIB, 1),
+            "",
+            *theirs(("figures", "rss_peak_mib"), lambda v: _num(v, 1)),
+        )
+    )
+    rows.append(
+        (
+            "Start-up to first 200 (s)",
+            "",
+            _num(startup["seconds"], 3),
+            f"median of {len(startup['runs'])}",
+            *theirs(("figures", "startup_seconds"), lambda v: _num(v, 3)),
+        )
+    )
     rows += _optional_rows(record)
     return rows
 
@@ -120,18 +185,34 @@ def _translation_rows(section: dict[str, Any]) -> list[Row]:
     note = section["note"]
     thr, stream = section.get("throughput"), section.get("stream_c1")
     if thr:
-        row: Row = ("OpenAI client -> Anthropic upstream, c64 (req/s)", _num(thr["direct_rps"]),
-                    _num(thr["gateway_rps"]), f"{_times(thr['ratio'])} of direct", "", "")
+        row: Row = (
+            "OpenAI client -> Anthropic upstream, c64 (req/s)",
+            _num(thr["direct_rps"]),
+            _num(thr["gateway_rps"]),
+            f"{_times(thr['ratio'])} of direct",
+            "",
+            "",
+        )
     else:
         row = ("OpenAI client -> Anthropic upstream, c64 (req/s)", "", note, "", "", "")
     if stream:
-        second: Row = ("OpenAI client -> Anthropic upstream, c1 first token p50 (ms)",
-                       _num(_get(stream, "direct", "first_token_ms", "p50"), 2),
-                       _num(_get(stream, "gateway", "first_token_ms", "p50"), 2),
-                       f"{_signed(_get(stream, 'added', 'first_token_ms'), 2)} added", "", "")
+        second: Row = (
+            "OpenAI client -> Anthropic upstream, c1 first token p50 (ms)",
+            _num(_get(stream, "direct", "first_token_ms", "p50"), 2),
+            _num(_get(stream, "gateway", "first_token_ms", "p50"), 2),
+            f"{_signed(_get(stream, 'added', 'first_token_ms'), 2)} added",
+            "",
+            "",
+        )
     else:
-        second = ("OpenAI client -> Anthropic upstream, c1 first token p50 (ms)", "",
-                  section.get("stream_note", note), "", "", "")
+        second = (
+            "OpenAI client -> Anthropic upstream, c1 first token p50 (ms)",
+            "",
+            section.get("stream_note", note),
+            "",
+            "",
+            "",
+        )
     return [row, second]
 
 
@@ -139,15 +220,32 @@ def _optional_rows(record: dict[str, Any]) -> list[Row]:
     rows: list[Row] = []
     soak = record.get("soak")
     if soak:
-        growth = (f"{_signed(soak['rss_growth_pct'], 1)} % "
-                  f"({_signed(soak['rss_growth_after_first_tenth_pct'], 1)} % after the first tenth)")
-        rows.append((f"Soak: {soak['requests']:,} requests, {soak['errors']} error(s): RSS start -> end (MiB)", "",
-                     f"{soak['rss_start_bytes'] / MIB:.1f} -> {soak['rss_end_bytes'] / MIB:.1f}", growth, "", ""))
+        growth = (
+            f"{_signed(soak['rss_growth_pct'], 1)} % "
+            f"({_signed(soak['rss_growth_after_first_tenth_pct'], 1)} % after the first tenth)"
+        )
+        rows.append(
+            (
+                f"Soak: {soak['requests']:,} requests, {soak['errors']} error(s): RSS start -> end (MiB)",
+                "",
+                f"{soak['rss_start_bytes'] / MIB:.1f} -> {soak['rss_end_bytes'] / MIB:.1f}",
+                growth,
+                "",
+                "",
+            )
+        )
     scale = record.get("scale")
     if scale and scale.get("ratio") is not None:
-        rows.append((f"Throughput, c64, 1 -> {scale['workers']} workers (req/s)", "",
-                     f"{_num(scale['one_worker_rps'])} -> {_num(scale['workers_rps'])}",
-                     f"{_times(scale['ratio'])} scaling", "", ""))
+        rows.append(
+            (
+                f"Throughput, c64, 1 -> {scale['workers']} workers (req/s)",
+                "",
+                f"{_num(scale['one_worker_rps'])} -> {_num(scale['workers_rps'])}",
+                f"{_times(scale['ratio'])} scaling",
+                "",
+                "",
+            )
+        )
     elif scale:
         rows.append(("Throughput, N workers vs 1", "", "n/a", scale.get("note", ""), "", ""))
     return rows

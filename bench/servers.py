@@ -20,8 +20,19 @@ import orjson
 from bench.procs import Pinning, Processes, ProcessTree, free_port, wait_until_ok
 from bench.wire import Endpoint
 
-__all__ = ["GATEWAY", "GATEWAY_KEY", "REPO", "Server", "direct_endpoints", "gateway_config", "gateway_endpoints",
-           "openai_endpoints", "start_gateway", "start_mock", "workers_supported"]
+__all__ = [
+    "GATEWAY",
+    "GATEWAY_KEY",
+    "REPO",
+    "Server",
+    "direct_endpoints",
+    "gateway_config",
+    "gateway_endpoints",
+    "openai_endpoints",
+    "start_gateway",
+    "start_mock",
+    "workers_supported",
+]
 
 REPO = Path(__file__).resolve().parents[1]
 GATEWAY_KEY = "bench-key"
@@ -72,8 +83,10 @@ def _chat(model: str, *, stream: bool) -> bytes:
 def openai_endpoints(name: str, port: int, path: str, model: str, key: str) -> tuple[Endpoint, Endpoint]:
     """(whole, streamed) chat completion endpoints of an OpenAI-compatible server."""
     headers = (("authorization", f"Bearer {key}"),)
-    return (Endpoint(name, port, path, _chat(model, stream=False), headers),
-            Endpoint(name, port, path, _chat(model, stream=True), headers))
+    return (
+        Endpoint(name, port, path, _chat(model, stream=False), headers),
+        Endpoint(name, port, path, _chat(model, stream=True), headers),
+    )
 
 
 def direct_endpoints(mock_port: int) -> dict[str, Endpoint]:
@@ -81,41 +94,69 @@ def direct_endpoints(mock_port: int) -> dict[str, Endpoint]:
     headers = (("x-api-key", "mock-anthropic-key"), ("anthropic-version", "2023-06-01"))
     body = {"model": "claude-bench", "messages": PROMPT, "max_tokens": 64}
     return {
-        "chat": openai, "chat_stream": openai_stream,
+        "chat": openai,
+        "chat_stream": openai_stream,
         "messages": Endpoint("direct", mock_port, "/v1/messages", orjson.dumps(body), headers, "anthropic"),
-        "messages_stream": Endpoint("direct", mock_port, "/v1/messages", orjson.dumps({**body, "stream": True}),
-                                    headers, "anthropic"),
+        "messages_stream": Endpoint(
+            "direct", mock_port, "/v1/messages", orjson.dumps({**body, "stream": True}), headers, "anthropic"
+        ),
     }
 
 
 def gateway_endpoints(port: int, name: str = "gateway") -> dict[str, Endpoint]:
     chat, chat_stream = openai_endpoints(name, port, "/v1/chat/completions", "mock/bench-model", GATEWAY_KEY)
-    claude, claude_stream = openai_endpoints(name, port, "/v1/chat/completions", "claude/claude-bench",
-                                             GATEWAY_KEY)
+    claude, claude_stream = openai_endpoints(name, port, "/v1/chat/completions", "claude/claude-bench", GATEWAY_KEY)
     return {"chat": chat, "chat_stream": chat_stream, "claude": claude, "claude_stream": claude_stream}
 
 
 def start_mock(procs: Processes, *, pinning: Pinning, chunks: int, delay_ms: float, log: Path) -> int:
     port = free_port()
-    argv = [*pinning.tools, sys.executable, "-m", "bench.mock_upstream", "--port", str(port),
-            "--chunks", str(chunks), "--chunk-delay-ms", str(delay_ms)]
+    argv = [
+        *pinning.tools,
+        sys.executable,
+        "-m",
+        "bench.mock_upstream",
+        "--port",
+        str(port),
+        "--chunks",
+        str(chunks),
+        "--chunk-delay-ms",
+        str(delay_ms),
+    ]
     child = procs.start(argv, log=log, cwd=REPO)
-    if wait_until_ok(f"http://127.0.0.1:{port}/v1/models", headers={}, timeout=20, since=time.monotonic(),
-                     alive=child) is None:
+    if (
+        wait_until_ok(f"http://127.0.0.1:{port}/v1/models", headers={}, timeout=20, since=time.monotonic(), alive=child)
+        is None
+    ):
         raise RuntimeError(f"the mock upstream did not start; see {log}")
     return port
 
 
 def workers_supported() -> bool:
     """Whether this gateway's `serve` has a --workers option."""
-    done = subprocess.run([sys.executable, "-m", "gateway", "serve", "--help"], capture_output=True, text=True,
-                          cwd=REPO, timeout=30, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "gateway", "serve", "--help"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=30,
+        check=False,
+    )
     return "--workers" in done.stdout
 
 
-def start_gateway(procs: Processes, *, config: Path, prefix: Sequence[str], log: Path, workers: int = 1,
-                  launcher: Sequence[str] = GATEWAY, env: dict[str, str] | None = None,
-                  skip_names: Sequence[str] = (), timeout: float = 30.0) -> Server:
+def start_gateway(
+    procs: Processes,
+    *,
+    config: Path,
+    prefix: Sequence[str],
+    log: Path,
+    workers: int = 1,
+    launcher: Sequence[str] = GATEWAY,
+    env: dict[str, str] | None = None,
+    skip_names: Sequence[str] = (),
+    timeout: float = 30.0,
+) -> Server:
     """Spawns `<launcher> serve ...` under a pinning `prefix`; `launcher` may wrap it in a profiler."""
     port = free_port()
     argv = [*prefix, *launcher, "serve", "--config", str(config), "--port", str(port), "--log-level", "warning"]
@@ -123,8 +164,13 @@ def start_gateway(procs: Processes, *, config: Path, prefix: Sequence[str], log:
         argv += ["--workers", str(workers)]
     spawned = time.monotonic()
     child = procs.start(argv, log=log, cwd=REPO, env={**os.environ, **(env or {})})
-    seconds = wait_until_ok(f"http://127.0.0.1:{port}/v1/models", headers={"authorization": f"Bearer {GATEWAY_KEY}"},
-                            timeout=timeout, since=spawned, alive=child)
+    seconds = wait_until_ok(
+        f"http://127.0.0.1:{port}/v1/models",
+        headers={"authorization": f"Bearer {GATEWAY_KEY}"},
+        timeout=timeout,
+        since=spawned,
+        alive=child,
+    )
     if seconds is None:
         procs.stop(child)
         raise RuntimeError(f"the gateway did not answer GET /v1/models with 200; see {log}")

@@ -39,8 +39,12 @@ class Endpoint:
         return f"http://{self.host}:{self.port}{self.path}"
 
     def request(self) -> bytes:
-        lines = [f"POST {self.path} HTTP/1.1", f"host: {self.host}:{self.port}", "content-type: application/json",
-                 f"content-length: {len(self.body)}"]
+        lines = [
+            f"POST {self.path} HTTP/1.1",
+            f"host: {self.host}:{self.port}",
+            "content-type: application/json",
+            f"content-length: {len(self.body)}",
+        ]
         lines += [f"{name}: {value}" for name, value in self.headers]
         return ("\r\n".join(lines) + "\r\n\r\n").encode() + self.body
 
@@ -67,7 +71,7 @@ def _head(head: bytes) -> tuple[int, int | None, bool, bool]:
     length = None
     at = lower.find(b"\r\ncontent-length:")
     if at >= 0:
-        length = int(lower[at + 17: lower.find(b"\r\n", at + 2)])
+        length = int(lower[at + 17 : lower.find(b"\r\n", at + 2)])
     chunked = b"\r\ntransfer-encoding: chunked" in lower
     close = b"\r\nconnection: close" in lower
     return status, length, chunked, close
@@ -111,7 +115,9 @@ def _anthropic_token(event: dict[str, Any]) -> str | None:
 
 
 TOKEN_READERS: dict[str, Callable[[dict[str, Any]], str | None]] = {
-    "openai": _openai_token, "anthropic": _anthropic_token}
+    "openai": _openai_token,
+    "anthropic": _anthropic_token,
+}
 
 
 def token_text(event: dict[str, Any], dialect: str) -> str | None:
@@ -177,8 +183,9 @@ def _note(sample: StreamSample, payload: bytes, arrival: int, started: int, dial
         sample.chunk_delays_ns.append(arrival - int(stamp))
 
 
-async def read_stream(connection: Connection, request: bytes, *, dialect: str,
-                      stop_after_tokens: int | None = None) -> StreamSample:
+async def read_stream(
+    connection: Connection, request: bytes, *, dialect: str, stop_after_tokens: int | None = None
+) -> StreamSample:
     """Sends `request` and reads the SSE answer, timing each chunk as it arrives."""
     sample = StreamSample()
     reader = connection.reader

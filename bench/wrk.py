@@ -54,8 +54,9 @@ def _script(endpoint: Endpoint, limit: int) -> str:
     return SCRIPT.format(body=endpoint.body.decode(), headers=lines, limit=limit, mark=MARK)
 
 
-def run_wrk(endpoint: Endpoint, *, connections: int, seconds: float, max_requests: int,
-            prefix: Sequence[str] = ()) -> LoadResult:
+def run_wrk(
+    endpoint: Endpoint, *, connections: int, seconds: float, max_requests: int, prefix: Sequence[str] = ()
+) -> LoadResult:
     """Runs wrk with one thread (it shares its core with the mock) and reads its JSON line."""
     wrk = available()
     if wrk is None:
@@ -64,16 +65,33 @@ def run_wrk(endpoint: Endpoint, *, connections: int, seconds: float, max_request
     with tempfile.TemporaryDirectory(prefix="bench-wrk-") as directory:
         script = Path(directory) / "post.lua"
         script.write_text(_script(endpoint, max(1, max_requests // threads)))
-        argv = [*prefix, wrk, f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s",
-                "--timeout", "10s", "-s", str(script), endpoint.url]
+        argv = [
+            *prefix,
+            wrk,
+            f"-t{threads}",
+            f"-c{connections}",
+            f"-d{max(1, round(seconds))}s",
+            "--timeout",
+            "10s",
+            "-s",
+            str(script),
+            endpoint.url,
+        ]
         done = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 30, check=False)
     line = next((ln for ln in done.stdout.splitlines() if ln.startswith(MARK)), None)
     if done.returncode != 0 or line is None:
         raise RuntimeError(f"wrk failed (exit {done.returncode}): {done.stderr.strip() or done.stdout.strip()}")
-    figures = orjson.loads(line[len(MARK):])
+    figures = orjson.loads(line[len(MARK) :])
     errors = figures["status"] + figures["connect"] + figures["read"] + figures["write"] + figures["timeout"]
     latency = {key: float(figures[key]) for key in ("p50", "p90", "p99", "mean", "min", "max")}
     statuses = {"non_2xx": figures["status"], "socket_errors": errors - figures["status"]}
-    return LoadResult("wrk", connections, max(0, figures["requests"] - figures["status"]), errors,
-                      figures["duration_us"] / 1e6, latency, statuses,
-                      capped=figures["requests"] >= max_requests)
+    return LoadResult(
+        "wrk",
+        connections,
+        max(0, figures["requests"] - figures["status"]),
+        errors,
+        figures["duration_us"] / 1e6,
+        latency,
+        statuses,
+        capped=figures["requests"] >= max_requests,
+    )

@@ -45,10 +45,17 @@ class Gateway:
     """The ASGI app. `config_path`, when given, is watched and re-read on change or SIGHUP;
     `transports` replaces the aiohttp transport (tests)."""
 
-    def __init__(self, config: GatewayConfig, *, clock: Callable[[], float] = time.time,
-                 monotonic: Callable[[], float] = time.monotonic, new_id: Callable[[], str] = new_request_id,
-                 config_path: str | None = None, transports: dict[str, Transport] | None = None,
-                 observers: Sequence[ExchangeObserver] = (access_log,)) -> None:
+    def __init__(
+        self,
+        config: GatewayConfig,
+        *,
+        clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
+        new_id: Callable[[], str] = new_request_id,
+        config_path: str | None = None,
+        transports: dict[str, Transport] | None = None,
+        observers: Sequence[ExchangeObserver] = (access_log,),
+    ) -> None:
         self.clock = clock
         self.holder = RuntimeHolder(Runtime(config, created=int(clock())))
         self.cooldowns = CooldownStore(config.cooldown)
@@ -63,19 +70,40 @@ class Gateway:
             "http": AiohttpTransport(self.upstreams),
             "mock": MockTransport(self._mock_entry, clock=clock, new_id=new_id),
         }
-        self.failover = Failover(planner=self.planner, cooldowns=self.cooldowns, breaker=self.breaker,
-                                 attempts=AttemptRunner(transports, clock=clock, monotonic=monotonic),
-                                 dropped=self.dropped, clock=clock, monotonic=monotonic)
+        self.failover = Failover(
+            planner=self.planner,
+            cooldowns=self.cooldowns,
+            breaker=self.breaker,
+            attempts=AttemptRunner(transports, clock=clock, monotonic=monotonic),
+            dropped=self.dropped,
+            clock=clock,
+            monotonic=monotonic,
+        )
         models = ModelsEndpoint(cooldowns=self.cooldowns, breaker=self.breaker, clock=clock)
-        self.front_door = FrontDoor(self.holder, self.failover, models, ids=ids, observers=observers,
-                                    draining=lambda: self.draining, monotonic=monotonic)
-        self.discovery = OllamaDiscovery(entries=lambda: self.holder.current.config.ollama,
-                                         known=lambda: self.holder.current.discovered,
-                                         publish=self._use_discovered)
-        self.prober = HealthProber(settings=lambda: self.holder.current.config.health_check,
-                                   credentials=lambda: self.holder.current.catalog.credentials, breaker=self.breaker)
-        self.watcher = ConfigWatcher(config_path, settings=lambda: self.holder.current.config.reload,
-                                     apply=self.apply) if config_path else None
+        self.front_door = FrontDoor(
+            self.holder,
+            self.failover,
+            models,
+            ids=ids,
+            observers=observers,
+            draining=lambda: self.draining,
+            monotonic=monotonic,
+        )
+        self.discovery = OllamaDiscovery(
+            entries=lambda: self.holder.current.config.ollama,
+            known=lambda: self.holder.current.discovered,
+            publish=self._use_discovered,
+        )
+        self.prober = HealthProber(
+            settings=lambda: self.holder.current.config.health_check,
+            credentials=lambda: self.holder.current.catalog.credentials,
+            breaker=self.breaker,
+        )
+        self.watcher = (
+            ConfigWatcher(config_path, settings=lambda: self.holder.current.config.reload, apply=self.apply)
+            if config_path
+            else None
+        )
 
     @property
     def runtime(self) -> Runtime:
@@ -95,8 +123,10 @@ class Gateway:
         # Sessions of removed entries may still carry streams: close them once those are over
         # (no exchange outlives its total timeout plus one idle wait), unless a later reload
         # brought the entry back.
-        grace = max((p.timeouts.total_seconds + p.timeouts.idle_seconds for p in previous.catalog.providers),
-                    default=0.0) + 5.0
+        grace = (
+            max((p.timeouts.total_seconds + p.timeouts.idle_seconds for p in previous.catalog.providers), default=0.0)
+            + 5.0
+        )
         asyncio.get_running_loop().call_later(grace, lambda: self._spawn(self._retire_sessions()))
         before, after = set(previous.catalog.pools), set(self.holder.current.catalog.pools)
         return f"{len(after)} model id(s), {len(after - before)} added, {len(before - after)} removed"

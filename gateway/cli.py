@@ -47,8 +47,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="interface to bind, overriding the config's host")
     serve.add_argument("--port", type=int, help="port to bind, overriding the config's port")
     serve.add_argument("--log-level", default=None, choices=["debug", "info", "warning", "error"])
-    serve.add_argument("--workers", type=int, default=1,
-                       help="worker processes sharing the socket, e.g. one per core (default: %(default)s)")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="worker processes sharing the socket, e.g. one per core (default: %(default)s)",
+    )
     serve.set_defaults(run=_serve)
     check = commands.add_parser("check-config", help="validate a config file and summarise it")
     check.add_argument("--config", default="config.yaml", help="path of config.yaml (default: %(default)s)")
@@ -80,8 +84,10 @@ def _check(args: argparse.Namespace) -> int:
         _report(f"{args.config}: {len(warnings)} warning(s):", warnings, sys.stdout)
     catalog = build_catalog(config)
     print(f"{args.config}: OK")
-    print(f"  listen: {config.host}:{config.port}, client keys: {len(config.api_keys)}, "
-          f"routing: {config.routing.strategy}, request-retry: {config.request_retry}")
+    print(
+        f"  listen: {config.host}:{config.port}, client keys: {len(config.api_keys)}, "
+        f"routing: {config.routing.strategy}, request-retry: {config.request_retry}"
+    )
     for provider in catalog.providers:
         print(f"  provider {provider.name}: {provider.dialect} at {provider.base_url}")
     for pool in catalog.pools.values():
@@ -119,14 +125,26 @@ def _serve(args: argparse.Namespace) -> int:
         print("llm-gateway: --workers must be at least 1", file=sys.stderr)
         return 1
     options: dict[str, Any] = dict(
-        host=host, port=port, log_level=level, access_log=False, lifespan="on",
+        host=host,
+        port=port,
+        log_level=level,
+        access_log=False,
+        lifespan="on",
         loop="uvloop" if importlib.util.find_spec("uvloop") else "asyncio",
         http="httptools" if importlib.util.find_spec("httptools") else "h11",
-        server_header=False, date_header=False,
+        server_header=False,
+        date_header=False,
         # uvicorn takes whole seconds here.
-        timeout_graceful_shutdown=math.ceil(config.shutdown.drain_timeout_seconds))
-    log.info("llm-gateway %s listening on http://%s:%d/v1 with %d model id(s), %d worker(s)", _version(), host,
-             port, len(build_catalog(config).pools), args.workers)
+        timeout_graceful_shutdown=math.ceil(config.shutdown.drain_timeout_seconds),
+    )
+    log.info(
+        "llm-gateway %s listening on http://%s:%d/v1 with %d model id(s), %d worker(s)",
+        _version(),
+        host,
+        port,
+        len(build_catalog(config).pools),
+        args.workers,
+    )
     if args.workers == 1:
         from gateway.app import Gateway
         from gateway.server import GatewayServer
@@ -151,8 +169,10 @@ def worker_app() -> Gateway:
 
     path = os.environ[CONFIG_ENV]
     config, _ = load_config(path, os.environ)
-    logging.basicConfig(level=logging.DEBUG if config.debug else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s[%(process)d]: %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if config.debug else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s[%(process)d]: %(message)s",
+    )
     app = Gateway(config, config_path=path)
     freeze_startup_objects()
     return app

@@ -22,8 +22,9 @@ __all__ = ["Runtime", "RuntimeHolder"]
 class Runtime:
     __slots__ = ("config", "catalog", "keys", "models_body", "created", "discovered")
 
-    def __init__(self, config: GatewayConfig, *, created: int,
-                 discovered: Mapping[str, tuple[str, ...]] | None = None) -> None:
+    def __init__(
+        self, config: GatewayConfig, *, created: int, discovered: Mapping[str, tuple[str, ...]] | None = None
+    ) -> None:
         self.config = config
         self.discovered: dict[str, tuple[str, ...]] = dict(discovered or {})
         self.catalog: Catalog = build_catalog(config, self.discovered)

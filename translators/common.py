@@ -57,9 +57,7 @@ class Unsupported:
     reason: str
 
 
-def check_unsupported(
-    body: Mapping[str, Any], table: Mapping[str, Unsupported], *, scope: str
-) -> None:
+def check_unsupported(body: Mapping[str, Any], table: Mapping[str, Unsupported], *, scope: str) -> None:
     """Refuses the first field of `table` set to a non-neutral value.
 
     The message reads "<field> is not supported <scope>: <reason>", `scope` being how the
@@ -68,9 +66,7 @@ def check_unsupported(
     for field, value in body.items():
         unsupported = table.get(field)
         if unsupported is not None and value not in unsupported.neutral:
-            raise TranslationError(
-                f"{field} is not supported {scope}: {unsupported.reason}", param=field
-            )
+            raise TranslationError(f"{field} is not supported {scope}: {unsupported.reason}", param=field)
 
 
 def positive_int(body: Mapping[str, Any], field: str) -> int | None:
@@ -99,9 +95,7 @@ def requested_max_tokens(body: Mapping[str, Any]) -> OutputLimit | None:
     legacy = positive_int(body, "max_tokens")
     current = positive_int(body, "max_completion_tokens")
     if legacy is not None and current is not None and legacy != current:
-        raise TranslationError(
-            "max_tokens and max_completion_tokens disagree; send one", param="max_tokens"
-        )
+        raise TranslationError("max_tokens and max_completion_tokens disagree; send one", param="max_tokens")
     if current is not None:
         return OutputLimit(current, "max_completion_tokens")
     return OutputLimit(legacy, "max_tokens") if legacy is not None else None
@@ -130,9 +124,7 @@ def function_of_tool(tool: Any, path: str) -> Mapping[str, Any]:
     return function
 
 
-def ignored_fields(
-    body: Any, *, known: frozenset[str], known_message: frozenset[str]
-) -> tuple[str, ...]:
+def ignored_fields(body: Any, *, known: frozenset[str], known_message: frozenset[str]) -> tuple[str, ...]:
     """Param paths of the fields outside the known tables: top-level ones, then message ones."""
     if not isinstance(body, Mapping):
         return ()
@@ -158,9 +150,7 @@ def count(fields: Any, name: str) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
-def usage(
-    *, prompt: int, completion: int, cached: int = 0, reasoning: int = 0, total: int = 0
-) -> dict[str, Any]:
+def usage(*, prompt: int, completion: int, cached: int = 0, reasoning: int = 0, total: int = 0) -> dict[str, Any]:
     """An OpenAI `usage` object; a `total` of 0 (not reported) is prompt plus completion."""
     return {
         "prompt_tokens": prompt,
@@ -190,9 +180,7 @@ def delta_choice(
     return {"index": index, "delta": delta, "finish_reason": finish_reason, "logprobs": logprobs}
 
 
-def _answer(
-    kind: str, id: str, created: int, model: str, choices: list[dict[str, Any]], usage: Any
-) -> dict[str, Any]:
+def _answer(kind: str, id: str, created: int, model: str, choices: list[dict[str, Any]], usage: Any) -> dict[str, Any]:
     answer: dict[str, Any] = {
         "id": id,
         "object": kind,

@@ -24,9 +24,7 @@ __all__ = ["EventDecoder", "load_event", "stream_truncated"]
 
 def stream_truncated(message: str) -> UpstreamErrorInfo:
     """The error a stream cut off before its terminal event raises: a 502 `server_error`."""
-    return UpstreamErrorInfo(
-        status=502, type="server_error", message=message, code="stream_truncated"
-    )
+    return UpstreamErrorInfo(status=502, type="server_error", message=message, code="stream_truncated")
 
 
 def load_event(event: SSEEvent) -> Mapping[str, Any]:

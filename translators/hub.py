@@ -41,7 +41,6 @@ text, signature or data unchanged, on the assistant message that made the tool c
 than those of the two entry shapes (such as a stream's `index`) are not sent upstream.
 """
 
-
 # No `from __future__ import annotations` here: evaluated annotations let `Required` and
 # `NotRequired` reach `__required_keys__`, which the tests read to hold translator output to
 # these types.

@@ -75,8 +75,9 @@ def parse_error(status: int, headers: Mapping[str, str], body: bytes) -> Upstrea
         message = body[:300].decode("utf-8", errors="replace").strip()
     if not type_:
         type_ = error_type_for_status(status)
-    return UpstreamErrorInfo(status=status, type=type_, message=message or f"upstream answered HTTP {status}",
-                             code=code)
+    return UpstreamErrorInfo(
+        status=status, type=type_, message=message or f"upstream answered HTTP {status}", code=code
+    )
 
 
 class PassthroughStream:
@@ -104,8 +105,14 @@ class PassthroughStream:
         if self._done:
             return out
         if not self._finished:
-            raise StreamError(UpstreamErrorInfo(status=502, type="server_error", code="upstream_stream_truncated",
-                                                message="the upstream stream ended before the answer was complete"))
+            raise StreamError(
+                UpstreamErrorInfo(
+                    status=502,
+                    type="server_error",
+                    code="upstream_stream_truncated",
+                    message="the upstream stream ended before the answer was complete",
+                )
+            )
         self._done = True
         return out + [DONE]
 
@@ -127,8 +134,14 @@ class PassthroughStream:
         try:
             chunk = orjson.loads(data)
         except orjson.JSONDecodeError:
-            raise StreamError(UpstreamErrorInfo(status=502, type="server_error", code="upstream_stream_malformed",
-                                                message="the upstream sent a stream event that is not JSON")) from None
+            raise StreamError(
+                UpstreamErrorInfo(
+                    status=502,
+                    type="server_error",
+                    code="upstream_stream_malformed",
+                    message="the upstream sent a stream event that is not JSON",
+                )
+            ) from None
         if not isinstance(chunk, dict):
             return None
         if "error" in chunk and "choices" not in chunk:
@@ -172,8 +185,14 @@ class ChunkDecoder:
         if self._error is not None:
             raise self._error
         if not (self._done or self._finished):
-            raise StreamError(UpstreamErrorInfo(status=502, type="server_error", code="upstream_stream_truncated",
-                                                message="the upstream stream ended before the answer was complete"))
+            raise StreamError(
+                UpstreamErrorInfo(
+                    status=502,
+                    type="server_error",
+                    code="upstream_stream_truncated",
+                    message="the upstream stream ended before the answer was complete",
+                )
+            )
         return chunks
 
     def _chunks(self, events: list[Any]) -> list[dict[str, Any]]:
@@ -200,9 +219,14 @@ class ChunkDecoder:
             try:
                 chunk = orjson.loads(event.data)
             except orjson.JSONDecodeError:
-                raise StreamError(UpstreamErrorInfo(
-                    status=502, type="server_error", code="upstream_stream_malformed",
-                    message="the upstream sent a stream event that is not JSON")) from None
+                raise StreamError(
+                    UpstreamErrorInfo(
+                        status=502,
+                        type="server_error",
+                        code="upstream_stream_malformed",
+                        message="the upstream sent a stream event that is not JSON",
+                    )
+                ) from None
             if not isinstance(chunk, dict):
                 continue
             if "error" in chunk and "choices" not in chunk:

@@ -58,15 +58,23 @@ class ClientKeys:
             return "anonymous"
         presented = presented_key(scope)
         if presented is None:
-            raise ClientError(401, "Missing API key: send 'Authorization: Bearer <key>' with a key from the "
-                                   "gateway's api-keys.", code="invalid_api_key", type="invalid_request_error")
+            raise ClientError(
+                401,
+                "Missing API key: send 'Authorization: Bearer <key>' with a key from the gateway's api-keys.",
+                code="invalid_api_key",
+                type="invalid_request_error",
+            )
         matched = -1
         for index, key in enumerate(self._keys):
             if hmac.compare_digest(presented, key) and matched < 0:
                 matched = index
         if matched < 0:
-            raise ClientError(401, "Incorrect API key: the key presented is not one of the gateway's api-keys.",
-                              code="invalid_api_key", type="invalid_request_error")
+            raise ClientError(
+                401,
+                "Incorrect API key: the key presented is not one of the gateway's api-keys.",
+                code="invalid_api_key",
+                type="invalid_request_error",
+            )
         return self._names[matched]
 
 
@@ -83,5 +91,7 @@ def exposure_problem(config: GatewayConfig, host: str) -> str | None:
     """Why the server must not start on `host`, or None."""
     if config.api_keys or is_loopback(host):
         return None
-    return (f"api-keys is empty but the server would listen on {host}: anyone who can reach it could use "
-            "the upstream credentials. Add a client key to api-keys, or bind to 127.0.0.1.")
+    return (
+        f"api-keys is empty but the server would listen on {host}: anyone who can reach it could use "
+        "the upstream credentials. Add a client key to api-keys, or bind to 127.0.0.1."
+    )

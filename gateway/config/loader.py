@@ -69,7 +69,9 @@ def load_config(path: str | Path, environ: Mapping[str, str]) -> tuple[GatewayCo
     return parse_config(text, environ, source=source)
 
 
-def parse_config(text: str, environ: Mapping[str, str], *, source: str = "config.yaml") -> tuple[GatewayConfig, list[Problem]]:
+def parse_config(
+    text: str, environ: Mapping[str, str], *, source: str = "config.yaml"
+) -> tuple[GatewayConfig, list[Problem]]:
     data, lines = _read_yaml(text, source)
     problems: list[Problem] = []
     data = _interpolate(data, (), environ, lines, problems)
@@ -113,8 +115,9 @@ def _read_yaml(text: str, source: str) -> tuple[Any, dict[KeyPath, int]]:
     except (yaml.YAMLError, ValueError, TypeError) as exc:
         # e.g. an impossible date (2024-02-30) or a bad !!binary value.
         mark = getattr(exc, "problem_mark", None)
-        raise ConfigError(source, [Problem("(yaml)", mark.line + 1 if mark else None,
-                                           f"a value cannot be read: {exc}")]) from None
+        raise ConfigError(
+            source, [Problem("(yaml)", mark.line + 1 if mark else None, f"a value cannot be read: {exc}")]
+        ) from None
     if not isinstance(data, dict):
         raise ConfigError(source, [Problem("(top level)", 1, "must be a mapping of keys like 'port: 8317'")])
     return data, lines
@@ -138,8 +141,9 @@ def _line(lines: dict[KeyPath, int], path: KeyPath) -> int | None:
     return lines.get(path)
 
 
-def _interpolate(value: Any, path: KeyPath, environ: Mapping[str, str], lines: dict[KeyPath, int],
-                 problems: list[Problem]) -> Any:
+def _interpolate(
+    value: Any, path: KeyPath, environ: Mapping[str, str], lines: dict[KeyPath, int], problems: list[Problem]
+) -> Any:
     if isinstance(value, dict):
         return {k: _interpolate(v, path + (str(k),), environ, lines, problems) for k, v in value.items()}
     if isinstance(value, list):
@@ -153,15 +157,21 @@ def _interpolate(value: Any, path: KeyPath, environ: Mapping[str, str], lines: d
             return environ[name]
         if default is not None:
             return default
-        problems.append(Problem(format_path(path), _line(lines, path),
-                                f"environment variable {name} is not set; export it or write ${{{name}:-default}}"))
+        problems.append(
+            Problem(
+                format_path(path),
+                _line(lines, path),
+                f"environment variable {name} is not set; export it or write ${{{name}:-default}}",
+            )
+        )
         return ""
 
     return _VARIABLE.sub(substitute, value)
 
 
-def _strip_unknown(model: type[BaseModel], data: Any, path: KeyPath, lines: dict[KeyPath, int],
-                   warnings: list[Problem]) -> Any:
+def _strip_unknown(
+    model: type[BaseModel], data: Any, path: KeyPath, lines: dict[KeyPath, int], warnings: list[Problem]
+) -> Any:
     """Drops keys the model does not know, warning with the closest known key."""
     if not isinstance(data, dict):
         return data
@@ -179,8 +189,9 @@ def _strip_unknown(model: type[BaseModel], data: Any, path: KeyPath, lines: dict
     return kept
 
 
-def _strip_nested(annotation: Any, value: Any, path: KeyPath, lines: dict[KeyPath, int],
-                  warnings: list[Problem]) -> Any:
+def _strip_nested(
+    annotation: Any, value: Any, path: KeyPath, lines: dict[KeyPath, int], warnings: list[Problem]
+) -> Any:
     nested = _models_in(annotation)
     if not nested:
         return value
@@ -208,7 +219,7 @@ def _problem(error: Any, lines: dict[KeyPath, int]) -> Problem:
     path = tuple(p for p in path if isinstance(p, int) or not p[:1].isupper())
     message = error["msg"]
     if message.startswith("Value error, "):
-        message = message[len("Value error, "):]
+        message = message[len("Value error, ") :]
     if error["type"] == "missing":
         message = "is required"
     elif error["type"] == "extra_forbidden":

@@ -181,12 +181,17 @@ class GatewayConfig(Frozen):
     @model_validator(mode="after")
     def _unique_names(self) -> GatewayConfig:
         seen: set[str] = set()
-        for block, entries in (("openai-compatibility", self.openai_compatibility),
-                               ("azure-openai", self.azure_openai), ("ollama", self.ollama),
-                               ("mock", self.mock)):
+        for block, entries in (
+            ("openai-compatibility", self.openai_compatibility),
+            ("azure-openai", self.azure_openai),
+            ("ollama", self.ollama),
+            ("mock", self.mock),
+        ):
             for entry in entries:
                 if entry.name in seen:
-                    raise ValueError(f"{block}: two entries are named {entry.name!r}; names must be unique "
-                                     "across openai-compatibility, azure-openai, ollama and mock")
+                    raise ValueError(
+                        f"{block}: two entries are named {entry.name!r}; names must be unique "
+                        "across openai-compatibility, azure-openai, ollama and mock"
+                    )
                 seen.add(entry.name)
         return self

@@ -94,8 +94,9 @@ def route_problems(config: GatewayConfig) -> list[tuple[KeyPath | str, str]]:
     for name in dict.fromkeys(starts):
         loop = _loop(name, chains, served, ())
         if loop:
-            problems.append((f"chain or fallbacks of {name!r}", f"routing loop: {' -> '.join(loop)}; "
-                                                                 "routes must not loop"))
+            problems.append(
+                (f"chain or fallbacks of {name!r}", f"routing loop: {' -> '.join(loop)}; routes must not loop")
+            )
     return problems
 
 
@@ -103,8 +104,9 @@ def _next(model: str, chains: dict[str, tuple[str, ...]], served: ServedIds) -> 
     return chains[model] if model in chains else served.fallbacks.get(model, ())
 
 
-def _loop(model: str, chains: dict[str, tuple[str, ...]], served: ServedIds,
-          path: tuple[str, ...]) -> tuple[str, ...] | None:
+def _loop(
+    model: str, chains: dict[str, tuple[str, ...]], served: ServedIds, path: tuple[str, ...]
+) -> tuple[str, ...] | None:
     if model in path:
         return path + (model,)
     for following in _next(model, chains, served):

@@ -28,8 +28,9 @@ class ConfigWatcher:
     """`settings()` reads the running config's `reload` block; `apply(config)` swaps a new one
     in and returns a one-line summary of what changed (or raises, keeping the old one)."""
 
-    def __init__(self, path: str | Path, *, settings: Callable[[], ReloadConfig],
-                 apply: Callable[[GatewayConfig], str]) -> None:
+    def __init__(
+        self, path: str | Path, *, settings: Callable[[], ReloadConfig], apply: Callable[[GatewayConfig], str]
+    ) -> None:
         self._path = Path(path)
         self._settings = settings
         self._apply = apply
@@ -72,8 +73,11 @@ class ConfigWatcher:
             if not isinstance(exc, ConfigError):
                 log.error("config reload (%s) refused, still serving the previous config: %s", reason, exc)
                 return False
-            log.error("config reload (%s) refused, still serving the previous config; %d problem(s):", reason,
-                      len(exc.problems))
+            log.error(
+                "config reload (%s) refused, still serving the previous config; %d problem(s):",
+                reason,
+                len(exc.problems),
+            )
             for problem in exc.problems:
                 log.error("  %s", problem)
             return False

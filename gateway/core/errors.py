@@ -52,15 +52,21 @@ class GatewayError(Exception):
 
 
 class ClientError(GatewayError):
-    def __init__(self, status: int, message: str, *, code: str | None = None, param: str | None = None,
-                 type: str = "invalid_request_error") -> None:
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        code: str | None = None,
+        param: str | None = None,
+        type: str = "invalid_request_error",
+    ) -> None:
         super().__init__(status, message, type=type, code=code, param=param)
 
 
 class RateLimited(GatewayError):
     def __init__(self, message: str, *, retry_after: float) -> None:
-        super().__init__(429, message, type="rate_limit_error", code="rate_limit_exceeded",
-                         retry_after=retry_after)
+        super().__init__(429, message, type="rate_limit_error", code="rate_limit_exceeded", retry_after=retry_after)
 
 
 class NotImplementedDialect(GatewayError):

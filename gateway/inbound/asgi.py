@@ -46,8 +46,12 @@ class ClientDisconnected(Exception):
 
 
 def _too_large(limit: int) -> ClientError:
-    return ClientError(413, f"Request body is larger than max-body-bytes ({limit} bytes); send a smaller "
-                            "body or raise max-body-bytes in the gateway's config.", code="request_too_large")
+    return ClientError(
+        413,
+        f"Request body is larger than max-body-bytes ({limit} bytes); send a smaller "
+        "body or raise max-body-bytes in the gateway's config.",
+        code="request_too_large",
+    )
 
 
 async def send_json(send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]] | None = None) -> None:

@@ -41,9 +41,17 @@ MAX_REQUEST_ID = 128
 class FrontDoor:
     __slots__ = ("holder", "failover", "models", "ids", "monotonic", "observers", "draining")
 
-    def __init__(self, holder: RuntimeHolder, failover: Failover, models: ModelsEndpoint, *, ids: Ids,
-                 observers: Sequence[ExchangeObserver], draining: Callable[[], bool],
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        holder: RuntimeHolder,
+        failover: Failover,
+        models: ModelsEndpoint,
+        *,
+        ids: Ids,
+        observers: Sequence[ExchangeObserver],
+        draining: Callable[[], bool],
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.holder = holder
         self.failover = failover
         self.models = models
@@ -56,9 +64,15 @@ class FrontDoor:
         runtime = self.holder.current
         path: str = scope["path"]
         codec = CODECS.get(path)
-        exchange = Exchange(_request_id(scope) or self.ids.new_id(), codec.dialect if codec else "openai",
-                            codec.operation if codec else _endpoint(path), self.monotonic(), self.ids.clock(),
-                            self.observers, self.monotonic)
+        exchange = Exchange(
+            _request_id(scope) or self.ids.new_id(),
+            codec.dialect if codec else "openai",
+            codec.operation if codec else _endpoint(path),
+            self.monotonic(),
+            self.ids.clock(),
+            self.observers,
+            self.monotonic,
+        )
         send = _observed(send, exchange)
         try:
             if codec is not None:
@@ -71,8 +85,9 @@ class FrontDoor:
             exchange.finish("client_disconnected")
         except GatewayError as error:
             exchange.error_type = error.code or error.type
-            await send_json(send, error.status, (codec.error_body(error) if codec else openai_error_body(error)),
-                            error.headers())
+            await send_json(
+                send, error.status, (codec.error_body(error) if codec else openai_error_body(error)), error.headers()
+            )
         finally:
             exchange.finish("completed" if exchange.status < 400 else "error")
 
@@ -89,11 +104,15 @@ class FrontDoor:
             else:
                 await send_json(send, 200, b'{"status":"ready"}')
         else:
-            raise ClientError(404, f"Unknown path {path!r}; this gateway serves {', '.join(CODECS)} and "
-                                   "/v1/models.", code="unknown_path")
+            raise ClientError(
+                404,
+                f"Unknown path {path!r}; this gateway serves {', '.join(CODECS)} and /v1/models.",
+                code="unknown_path",
+            )
 
-    async def _proxy(self, codec: ClientCodec, runtime: Runtime, scope: Scope, receive: Receive, send: Send,
-                     exchange: Exchange) -> None:
+    async def _proxy(
+        self, codec: ClientCodec, runtime: Runtime, scope: Scope, receive: Receive, send: Send, exchange: Exchange
+    ) -> None:
         decoded = codec.decode(await read_body(scope, receive, runtime.config.max_body_bytes))
         exchange.model = decoded.model
         exchange.stream = decoded.stream
@@ -103,8 +122,15 @@ class FrontDoor:
 
         async def work() -> None:
             try:
-                answer = await self.failover.forward(codec.operation, decoded.body, client, route,
-                                                     stream=decoded.stream, retries=retries, exchange=exchange)
+                answer = await self.failover.forward(
+                    codec.operation,
+                    decoded.body,
+                    client,
+                    route,
+                    stream=decoded.stream,
+                    retries=retries,
+                    exchange=exchange,
+                )
             except GatewayError as error:
                 exchange.error_type = error.code or error.type
                 await send_json(send, error.status, codec.error_body(error), error.headers())

@@ -37,7 +37,7 @@ class ModelsEndpoint:
             return runtime.models_body
         # Ids may contain "/": take the raw path so an escaped slash is kept too.
         raw_path = scope.get("raw_path") or path.encode()
-        model_id = unquote(raw_path.decode("latin-1").split("?", 1)[0][len(PREFIX):])
+        model_id = unquote(raw_path.decode("latin-1").split("?", 1)[0][len(PREFIX) :])
         catalog = runtime.catalog
         pool = catalog.pools.get(model_id)
         owner = pool.owned_by if pool else ("chain" if model_id in catalog.chains else None)
@@ -61,8 +61,11 @@ class ModelsEndpoint:
         cooling = self.cooldowns.blocked_until(credential.id, model, now)
         latency = self.breaker.latency(credential.id, model)
         return {
-            "provider": credential.provider.name, "credential": credential.id, "label": credential.label,
-            "upstream_model": model, "priority": target.priority,
+            "provider": credential.provider.name,
+            "credential": credential.id,
+            "label": credential.label,
+            "upstream_model": model,
+            "priority": target.priority,
             "state": self.breaker.status(credential.id, model, now),
             "cooling_for_seconds": round(cooling - now, 1) if cooling else 0,
             "latency_ms": round(latency * 1000, 1) if latency is not None else None,

@@ -36,7 +36,8 @@ STREAM_HEADERS = (
 def openai_error_body(error: GatewayError) -> bytes:
     """OpenAI's envelope: {"error": {"message", "type", "param", "code"}}."""
     return orjson.dumps(
-        {"error": {"message": error.message, "type": error.type, "param": error.param, "code": error.code}})
+        {"error": {"message": error.message, "type": error.type, "param": error.param, "code": error.code}}
+    )
 
 
 class OpenAICodec:
@@ -83,8 +84,9 @@ class OpenAIClient:
     def whole(self, adapter: Adapter, raw: bytes, body: dict[str, Any]) -> tuple[bytes, dict[str, Any] | None]:
         if adapter.wire == self._codec.wire:
             return passthrough.rewrite_response(raw, model=self._model)
-        hub = adapter.decode_whole(raw, model=self._model, body=body, id=self._completion_id(),
-                                   created=int(self._ids.clock()))
+        hub = adapter.decode_whole(
+            raw, model=self._model, body=body, id=self._completion_id(), created=int(self._ids.clock())
+        )
         usage = hub.get("usage")
         return orjson.dumps(hub), usage if isinstance(usage, dict) else None
 
@@ -146,15 +148,17 @@ def _parse_body(raw: bytes, operation: str) -> dict[str, Any]:
     except orjson.JSONDecodeError as exc:
         raise ClientError(400, f"The request body is not valid JSON ({exc.args[0]}).", code="invalid_json") from None
     if not isinstance(body, dict):
-        raise ClientError(400, "The request body must be a JSON object, like {\"model\": ..., \"messages\": [...]}.",
-                          code="invalid_json")
+        raise ClientError(
+            400, 'The request body must be a JSON object, like {"model": ..., "messages": [...]}.', code="invalid_json"
+        )
     for name in REQUIRED_FIELDS[operation]:
         if name not in body:
             raise ClientError(400, f"Missing required field {name!r}.", param=name, code="missing_field")
     model = body["model"]
     if not isinstance(model, str) or not model:
-        raise ClientError(400, "'model' must be a non-empty string, one of the ids GET /v1/models lists.",
-                          param="model")
+        raise ClientError(
+            400, "'model' must be a non-empty string, one of the ids GET /v1/models lists.", param="model"
+        )
     if operation == "chat" and (not isinstance(body["messages"], list) or not body["messages"]):
         raise ClientError(400, "'messages' must be a non-empty array of message objects.", param="messages")
     return body

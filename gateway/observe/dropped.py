@@ -30,8 +30,12 @@ class DroppedFields:
             if seen is None:
                 if len(self.counts) >= MAX_TRACKED:
                     continue
-                log.warning("request field %r is not known to the %s translation and was not sent upstream "
-                            "(warned once per field)", name, dialect)
+                log.warning(
+                    "request field %r is not known to the %s translation and was not sent upstream "
+                    "(warned once per field)",
+                    name,
+                    dialect,
+                )
                 seen = 0
             self.counts[key] = seen + 1
 

@@ -39,10 +39,12 @@ class Usage:
         output = usage.get("completion_tokens") or usage.get("output_tokens")
         prompt_details = usage.get("prompt_tokens_details") or usage.get("input_tokens_details")
         output_details = usage.get("completion_tokens_details") or usage.get("output_tokens_details")
-        return cls(input=_int(prompt), output=_int(output),
-                   cached=_int(prompt_details.get("cached_tokens") if isinstance(prompt_details, dict) else 0),
-                   reasoning=_int(output_details.get("reasoning_tokens")
-                                  if isinstance(output_details, dict) else 0))
+        return cls(
+            input=_int(prompt),
+            output=_int(output),
+            cached=_int(prompt_details.get("cached_tokens") if isinstance(prompt_details, dict) else 0),
+            reasoning=_int(output_details.get("reasoning_tokens") if isinstance(output_details, dict) else 0),
+        )
 
 
 def _int(value: Any) -> int:
@@ -124,8 +126,22 @@ def access_log(exchange: Exchange) -> None:
     _access.debug(
         "request id=%s key=%s dialect=%s endpoint=%s model=%s route=%s stream=%s status=%d ended=%s "
         "attempts=[%s] ttfb_ms=%s duration_ms=%.1f bytes_out=%d tokens_in=%s tokens_out=%s cached=%s "
-        "reasoning=%s", exchange.request_id, exchange.key_name, exchange.dialect, exchange.endpoint,
-        exchange.model, exchange.route, exchange.stream, exchange.status, exchange.ended, attempts,
+        "reasoning=%s",
+        exchange.request_id,
+        exchange.key_name,
+        exchange.dialect,
+        exchange.endpoint,
+        exchange.model,
+        exchange.route,
+        exchange.stream,
+        exchange.status,
+        exchange.ended,
+        attempts,
         None if exchange.time_to_first_byte is None else round(exchange.time_to_first_byte * 1000, 1),
-        (exchange.duration or 0.0) * 1000, exchange.bytes_out, usage.input if usage else None,
-        usage.output if usage else None, usage.cached if usage else None, usage.reasoning if usage else None)
+        (exchange.duration or 0.0) * 1000,
+        exchange.bytes_out,
+        usage.input if usage else None,
+        usage.output if usage else None,
+        usage.cached if usage else None,
+        usage.reasoning if usage else None,
+    )

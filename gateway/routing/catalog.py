@@ -72,17 +72,23 @@ class _Entry:
 class Catalog:
     """Immutable lookup from client model ids to pools and routes."""
 
-    def __init__(self, pools: dict[str, Pool], passthrough: dict[str, tuple[_Entry, ...]],
-                 providers: tuple[Provider, ...], chains: dict[str, tuple[str, ...]],
-                 credentials: tuple[Credential, ...] = ()):
+    def __init__(
+        self,
+        pools: dict[str, Pool],
+        passthrough: dict[str, tuple[_Entry, ...]],
+        providers: tuple[Provider, ...],
+        chains: dict[str, tuple[str, ...]],
+        credentials: tuple[Credential, ...] = (),
+    ):
         self.pools = pools
         self._passthrough = passthrough
         self.providers = providers
         self.credentials = credentials
         self.chains = chains
         # Routes of plain pools are built once here, so a request allocates none.
-        self._routes: dict[str, Route] = {pid: Route(pid, (pool,)) for pid, pool in pools.items()
-                                          if not pool.fallbacks and pid not in chains}
+        self._routes: dict[str, Route] = {
+            pid: Route(pid, (pool,)) for pid, pool in pools.items() if not pool.fallbacks and pid not in chains
+        }
 
     def resolve(self, model: str) -> Pool:
         pool = self.pools.get(model)
@@ -90,8 +96,12 @@ class Catalog:
             return pool
         prefix, sep, rest = model.partition("/")
         entries = self._passthrough.get(prefix, ()) if sep and rest else ()
-        targets = tuple(Target(credential, rest, credential.priority) for entry in entries
-                        if not is_excluded(rest, entry.excluded) for credential in entry.credentials)
+        targets = tuple(
+            Target(credential, rest, credential.priority)
+            for entry in entries
+            if not is_excluded(rest, entry.excluded)
+            for credential in entry.credentials
+        )
         if targets:
             return Pool(model, targets, targets[0].credential.provider.name, key=prefix + "/*")
         raise self.not_found(model)
@@ -137,15 +147,18 @@ class Catalog:
             hint = "GET /v1/models lists the ids this gateway serves"
         else:
             hint = "this gateway has no models configured"
-        return ClientError(404, f"The model {model!r} does not exist on this gateway; {hint}.",
-                           code="model_not_found", param="model")
+        return ClientError(
+            404, f"The model {model!r} does not exist on this gateway; {hint}.", code="model_not_found", param="model"
+        )
 
 
 def _credentials(provider: Provider, keys: list[tuple[str, int]]) -> tuple[Credential, ...]:
     """One credential per key (one keyless credential when there are none), labelled
     `entry-name#index`: stable, never the key itself."""
-    return tuple(Credential(provider, key, _fingerprint(provider.id, key), priority, f"{provider.name}#{index}")
-                 for index, (key, priority) in enumerate(keys or [("", 0)]))
+    return tuple(
+        Credential(provider, key, _fingerprint(provider.id, key), priority, f"{provider.name}#{index}")
+        for index, (key, priority) in enumerate(keys or [("", 0)])
+    )
 
 
 def _entries(config: GatewayConfig, discovered: Mapping[str, tuple[str, ...]]) -> Iterable[_Entry]:
@@ -153,42 +166,80 @@ def _entries(config: GatewayConfig, discovered: Mapping[str, tuple[str, ...]]) -
     for entry in config.openai_compatibility:
         if entry.disabled:
             continue
-        provider = Provider(entry.name, "openai", entry.base_url, entry.headers,
-                            _fingerprint("openai", entry.name, entry.base_url), base.merged(entry.timeouts))
+        provider = Provider(
+            entry.name,
+            "openai",
+            entry.base_url,
+            entry.headers,
+            _fingerprint("openai", entry.name, entry.base_url),
+            base.merged(entry.timeouts),
+        )
         keys = [(k.api_key.get_secret_value(), k.priority) for k in entry.api_key_entries]
         yield _Entry(provider, _credentials(provider, keys), entry.prefix, entry.models, entry.excluded_models)
     for azure in config.azure_openai:
         if azure.disabled:
             continue
-        provider = Provider(azure.name, "azure", azure.base_url, azure.headers,
-                            _fingerprint("azure", azure.name, azure.base_url), base.merged(azure.timeouts),
-                            api_version=azure.api_version)
+        provider = Provider(
+            azure.name,
+            "azure",
+            azure.base_url,
+            azure.headers,
+            _fingerprint("azure", azure.name, azure.base_url),
+            base.merged(azure.timeouts),
+            api_version=azure.api_version,
+        )
         keys = [(k.api_key.get_secret_value(), k.priority) for k in azure.api_key_entries]
         yield _Entry(provider, _credentials(provider, keys), azure.prefix, azure.models, azure.excluded_models)
     for ollama in config.ollama:
         if ollama.disabled:
             continue
-        provider = Provider(ollama.name, "openai", ollama.base_url + "/v1", ollama.headers,
-                            _fingerprint("ollama", ollama.name, ollama.base_url), base.merged(ollama.timeouts))
+        provider = Provider(
+            ollama.name,
+            "openai",
+            ollama.base_url + "/v1",
+            ollama.headers,
+            _fingerprint("ollama", ollama.name, ollama.base_url),
+            base.merged(ollama.timeouts),
+        )
         models = ollama.models
         if models is None:
             models = tuple(ModelEntry(name=name) for name in discovered.get(ollama.name, ()))
-        yield _Entry(provider, _credentials(provider, []), ollama.prefix, models, ollama.excluded_models,
-                     passthrough=ollama.models is None)
+        yield _Entry(
+            provider,
+            _credentials(provider, []),
+            ollama.prefix,
+            models,
+            ollama.excluded_models,
+            passthrough=ollama.models is None,
+        )
     for mock in config.mock:
         if mock.disabled:
             continue
-        provider = Provider(mock.name, "openai", f"mock://{mock.name}", mock.headers,
-                            _fingerprint("mock", mock.name), base.merged(mock.timeouts), transport="mock")
+        provider = Provider(
+            mock.name,
+            "openai",
+            f"mock://{mock.name}",
+            mock.headers,
+            _fingerprint("mock", mock.name),
+            base.merged(mock.timeouts),
+            transport="mock",
+        )
         yield _Entry(provider, _credentials(provider, []), mock.prefix, mock.models, mock.excluded_models)
     for block, dialect in NATIVE_BLOCKS.items():
         for index, item in enumerate(getattr(config, block.replace("-", "_"))):
             base_url = item.base_url or DEFAULT_BASE_URLS[dialect]
             key = item.api_key.get_secret_value()
-            provider = Provider(f"{block}[{index}]", dialect, base_url, item.headers,
-                                _fingerprint(dialect, base_url, key), base.merged(item.timeouts))
-            yield _Entry(provider, _credentials(provider, [(key, item.priority)]), item.prefix, item.models,
-                         item.excluded_models)
+            provider = Provider(
+                f"{block}[{index}]",
+                dialect,
+                base_url,
+                item.headers,
+                _fingerprint(dialect, base_url, key),
+                base.merged(item.timeouts),
+            )
+            yield _Entry(
+                provider, _credentials(provider, [(key, item.priority)]), item.prefix, item.models, item.excluded_models
+            )
 
 
 def upstream_name(model: ModelEntry) -> str:
@@ -223,5 +274,4 @@ def build_catalog(config: GatewayConfig, discovered: Mapping[str, tuple[str, ...
                         pool.append(target)
     pools = {cid: Pool(cid, tuple(ts), owners[cid], tuple(fallbacks[cid])) for cid, ts in targets.items()}
     chains = {chain.name: chain.models for chain in config.chains}
-    return Catalog(pools, {p: tuple(es) for p, es in passthrough.items()}, tuple(providers), chains,
-                   tuple(credentials))
+    return Catalog(pools, {p: tuple(es) for p, es in passthrough.items()}, tuple(providers), chains, tuple(credentials))

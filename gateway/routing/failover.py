@@ -50,9 +50,17 @@ class Failover:
 
     __slots__ = ("planner", "cooldowns", "breaker", "attempts", "dropped", "clock", "monotonic")
 
-    def __init__(self, *, planner: Planner, cooldowns: CooldownStore, breaker: CircuitBreaker,
-                 attempts: AttemptRunner, dropped: DroppedFields, clock: Callable[[], float] = time.time,
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        *,
+        planner: Planner,
+        cooldowns: CooldownStore,
+        breaker: CircuitBreaker,
+        attempts: AttemptRunner,
+        dropped: DroppedFields,
+        clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.planner = planner
         self.cooldowns = cooldowns
         self.breaker = breaker
@@ -61,8 +69,17 @@ class Failover:
         self.clock = clock
         self.monotonic = monotonic
 
-    async def forward(self, operation: str, body: dict[str, Any], client: ClientSide, route: Route, *,
-                      stream: bool, retries: int, exchange: Exchange) -> Answer | StreamAnswer:
+    async def forward(
+        self,
+        operation: str,
+        body: dict[str, Any],
+        client: ClientSide,
+        route: Route,
+        *,
+        stream: bool,
+        retries: int,
+        exchange: Exchange,
+    ) -> Answer | StreamAnswer:
         failures: list[AttemptFailure] = []
         recovers_at = float("inf")
         exchange.route = route.id
@@ -75,11 +92,13 @@ class Failover:
                     break
                 # A half-open circuit admits one trial: claimed only when the attempt is made.
                 if position < plan.last_resort_from and not self.breaker.claim(
-                        target.credential.id, target.upstream_model, self.clock()):
+                    target.credential.id, target.upstream_model, self.clock()
+                ):
                     continue
                 try:
-                    return await self._try(operation, body, client, route, pool, target, stream=stream,
-                                           exchange=exchange)
+                    return await self._try(
+                        operation, body, client, route, pool, target, stream=stream, exchange=exchange
+                    )
                 except AttemptFailure as failure:
                     failures.append(failure)
                     self._failed(failure, route, exchange)
@@ -88,8 +107,18 @@ class Failover:
                 log.warning("pool %r of %r exhausted; falling back", pool.id, route.id)
         raise self._give_up(route, failures, recovers_at)
 
-    async def _try(self, operation: str, body: dict[str, Any], client: ClientSide, route: Route, pool: Pool,
-                   target: Target, *, stream: bool, exchange: Exchange) -> Answer | StreamAnswer:
+    async def _try(
+        self,
+        operation: str,
+        body: dict[str, Any],
+        client: ClientSide,
+        route: Route,
+        pool: Pool,
+        target: Target,
+        *,
+        stream: bool,
+        exchange: Exchange,
+    ) -> Answer | StreamAnswer:
         provider = target.credential.provider
         adapter = ADAPTERS.get((provider.dialect, operation))
         if adapter is None or not client.serves(adapter):
@@ -98,21 +127,36 @@ class Failover:
             outgoing = adapter.prepare(body, target, stream=stream)
         except TranslationError as exc:
             # Another target of the route may speak a dialect that can honour the request.
-            raise Refused(target, ClientError(
-                400, f"{exc.message} (model {route.id!r} is served by {provider.name}, a "
-                     f"{adapter.dialect} upstream).", param=exc.param, code="unsupported_parameter")) from None
+            raise Refused(
+                target,
+                ClientError(
+                    400,
+                    f"{exc.message} (model {route.id!r} is served by {provider.name}, a {adapter.dialect} upstream).",
+                    param=exc.param,
+                    code="unsupported_parameter",
+                ),
+            ) from None
         if outgoing.ignored:
             self.dropped.record(adapter.dialect, outgoing.ignored)
         credential, model = target.credential.id, target.upstream_model
         started = self.monotonic()
         try:
-            answer, latency = await self.attempts.run(adapter, outgoing, target, client, body, stream=stream,
-                                                      exchange=exchange, on_stream_end=self._stream_end(target))
+            answer, latency = await self.attempts.run(
+                adapter,
+                outgoing,
+                target,
+                client,
+                body,
+                stream=stream,
+                exchange=exchange,
+                on_stream_end=self._stream_end(target),
+            )
         except UpstreamError as error:
             # The upstream is alive and answered: the request, not the target, was at fault.
             self.breaker.answered(credential, model)
-            exchange.attempts.append(_attempt(target, "client_error", error.status, self.monotonic() - started,
-                                              error.message))
+            exchange.attempts.append(
+                _attempt(target, "client_error", error.status, self.monotonic() - started, error.message)
+            )
             raise
         self.cooldowns.succeeded(credential, model)
         self.breaker.succeeded(credential, model, latency=latency, finished=isinstance(answer, Answer))
@@ -126,6 +170,7 @@ class Failover:
                 self.breaker.answered(target.credential.id, target.upstream_model)
             else:
                 self.breaker.failed(target.credential.id, target.upstream_model, now=self.clock())
+
         return ended
 
     def _failed(self, failure: AttemptFailure, route: Route, exchange: Exchange) -> None:
@@ -141,11 +186,20 @@ class Failover:
         elif isinstance(failure, AuthFailure):
             self.cooldowns.auth_failed(credential, now=now)
         if failure.counts_against_circuit and self.breaker.failed(credential, model, now=now):
-            log.warning("circuit open for provider=%s credential=%s model=%s", target.credential.provider.name,
-                        target.credential.label, model)
-        log.warning("attempt failed, trying next target: model=%s provider=%s credential=%s outcome=%s %s",
-                    route.id, target.credential.provider.name, target.credential.label, failure.outcome,
-                    failure.error.message)
+            log.warning(
+                "circuit open for provider=%s credential=%s model=%s",
+                target.credential.provider.name,
+                target.credential.label,
+                model,
+            )
+        log.warning(
+            "attempt failed, trying next target: model=%s provider=%s credential=%s outcome=%s %s",
+            route.id,
+            target.credential.provider.name,
+            target.credential.label,
+            failure.outcome,
+            failure.error.message,
+        )
 
     def _give_up(self, route: Route, failures: list[AttemptFailure], recovers_at: float) -> GatewayError:
         tried = [f for f in failures if f.sent]
@@ -168,11 +222,11 @@ class Failover:
         return tried[-1].error
 
 
-def _attempt(target: Target, outcome: str, status: int | None, latency: float | None,
-             reason: str | None = None) -> Attempt:
+def _attempt(
+    target: Target, outcome: str, status: int | None, latency: float | None, reason: str | None = None
+) -> Attempt:
     credential = target.credential
-    return Attempt(credential.provider.name, credential.label, target.upstream_model, outcome, status, latency,
-                   reason)
+    return Attempt(credential.provider.name, credential.label, target.upstream_model, outcome, status, latency, reason)
 
 
 def _unsupported(operation: str, pool: Pool, target: Target) -> GatewayError:
@@ -180,6 +234,9 @@ def _unsupported(operation: str, pool: Pool, target: Target) -> GatewayError:
     if provider.dialect not in DIALECTS:
         return NotImplementedDialect(
             f"Model {pool.id!r} is served by {provider.name}, whose dialect ({provider.dialect}) has no "
-            "translator in this version of llm-gateway.")
-    return NotImplementedDialect(f"Model {pool.id!r} is served by {provider.name}, a {provider.dialect} upstream, "
-                                 f"which has no {OPERATION_PATHS.get(operation, operation)} endpoint.")
+            "translator in this version of llm-gateway."
+        )
+    return NotImplementedDialect(
+        f"Model {pool.id!r} is served by {provider.name}, a {provider.dialect} upstream, "
+        f"which has no {OPERATION_PATHS.get(operation, operation)} endpoint."
+    )

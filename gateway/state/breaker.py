@@ -107,8 +107,9 @@ class CircuitBreaker:
             state.failures = 0
             state.opened = False
         if latency is not None:
-            state.latency = latency if state.latency is None else (
-                LATENCY_WEIGHT * latency + (1 - LATENCY_WEIGHT) * state.latency)
+            state.latency = (
+                latency if state.latency is None else (LATENCY_WEIGHT * latency + (1 - LATENCY_WEIGHT) * state.latency)
+            )
 
     def failed(self, credential: str, model: str, *, now: float) -> bool:
         """Counts a failure; True when it opened (or re-opened) the circuit."""

@@ -55,8 +55,9 @@ class Adapter(Protocol):
 
     def prepare(self, body: Mapping[str, Any], target: Target, *, stream: bool) -> Outgoing: ...
     def parse_error(self, status: int, headers: Mapping[str, str], raw: bytes, *, now: float) -> UpstreamErrorInfo: ...
-    def decode_whole(self, raw: bytes, *, model: str, body: Mapping[str, Any], id: str,
-                     created: int) -> dict[str, Any]: ...
+    def decode_whole(
+        self, raw: bytes, *, model: str, body: Mapping[str, Any], id: str, created: int
+    ) -> dict[str, Any]: ...
     def stream_decoder(self, *, model: str, id: str, created: int) -> HubDecoder: ...
 
 
@@ -100,14 +101,14 @@ class OpenAICompatible:
 
     def prepare(self, body: Mapping[str, Any], target: Target, *, stream: bool) -> Outgoing:
         payload = passthrough.build_request(body, upstream_model=target.upstream_model, stream=stream)
-        return Outgoing(self.url(target), _headers(target, self.auth(target.credential.api_key), stream),
-                        orjson.dumps(payload))
+        return Outgoing(
+            self.url(target), _headers(target, self.auth(target.credential.api_key), stream), orjson.dumps(payload)
+        )
 
     def parse_error(self, status: int, headers: Mapping[str, str], raw: bytes, *, now: float) -> UpstreamErrorInfo:
         return passthrough.parse_error(status, headers, raw)
 
-    def decode_whole(self, raw: bytes, *, model: str, body: Mapping[str, Any], id: str,
-                     created: int) -> dict[str, Any]:
+    def decode_whole(self, raw: bytes, *, model: str, body: Mapping[str, Any], id: str, created: int) -> dict[str, Any]:
         document = _json(raw)
         if "model" in document:
             document["model"] = model
@@ -124,8 +125,10 @@ class AzureOpenAI(OpenAICompatible):
 
     def url(self, target: Target) -> str:
         provider = target.credential.provider
-        return (f"{provider.base_url}/openai/deployments/{quote(target.upstream_model, safe='')}"
-                f"{self._path}?api-version={quote(provider.api_version or '', safe='')}")
+        return (
+            f"{provider.base_url}/openai/deployments/{quote(target.upstream_model, safe='')}"
+            f"{self._path}?api-version={quote(provider.api_version or '', safe='')}"
+        )
 
     def auth(self, key: str) -> dict[str, str]:
         return {"api-key": key}
@@ -145,16 +148,18 @@ class Translated:
     def prepare(self, body: Mapping[str, Any], target: Target, *, stream: bool) -> Outgoing:
         request = self.module.build_request({**body, "stream": stream}, upstream_model=target.upstream_model)
         path = self.module.request_path(upstream_model=target.upstream_model, stream=stream)
-        return Outgoing(target.credential.provider.base_url + path,
-                        _headers(target, self._auth(target.credential.api_key), stream), orjson.dumps(request),
-                        self.module.ignored_fields(body))
+        return Outgoing(
+            target.credential.provider.base_url + path,
+            _headers(target, self._auth(target.credential.api_key), stream),
+            orjson.dumps(request),
+            self.module.ignored_fields(body),
+        )
 
     def parse_error(self, status: int, headers: Mapping[str, str], raw: bytes, *, now: float) -> UpstreamErrorInfo:
         info: UpstreamErrorInfo = self.module.parse_error(status, headers, raw)
         return info
 
-    def decode_whole(self, raw: bytes, *, model: str, body: Mapping[str, Any], id: str,
-                     created: int) -> dict[str, Any]:
+    def decode_whole(self, raw: bytes, *, model: str, body: Mapping[str, Any], id: str, created: int) -> dict[str, Any]:
         hub: dict[str, Any] = self.module.parse_response(_json(raw), model=model, created=created, id=id)
         return hub
 
@@ -193,16 +198,19 @@ class GeminiEmbeddings:
 
     def prepare(self, body: Mapping[str, Any], target: Target, *, stream: bool) -> Outgoing:
         path, request = gemini_embeddings.build_embeddings_request(body, upstream_model=target.upstream_model)
-        return Outgoing(target.credential.provider.base_url + path,
-                        _headers(target, _gemini_auth(target.credential.api_key), False), orjson.dumps(request))
+        return Outgoing(
+            target.credential.provider.base_url + path,
+            _headers(target, _gemini_auth(target.credential.api_key), False),
+            orjson.dumps(request),
+        )
 
     def parse_error(self, status: int, headers: Mapping[str, str], raw: bytes, *, now: float) -> UpstreamErrorInfo:
         return gemini.parse_error(status, headers, raw)
 
-    def decode_whole(self, raw: bytes, *, model: str, body: Mapping[str, Any], id: str,
-                     created: int) -> dict[str, Any]:
+    def decode_whole(self, raw: bytes, *, model: str, body: Mapping[str, Any], id: str, created: int) -> dict[str, Any]:
         return gemini_embeddings.parse_embeddings_response(
-            _json(raw), model=model, encoding_format=body.get("encoding_format") or "float")
+            _json(raw), model=model, encoding_format=body.get("encoding_format") or "float"
+        )
 
     def stream_decoder(self, *, model: str, id: str, created: int) -> HubDecoder:
         raise TranslationError("embeddings are never streamed")
@@ -226,17 +234,21 @@ DIALECTS: frozenset[str] = frozenset(dialect for dialect, _ in ADAPTERS)
 
 # --- health probes: the cheapest authenticated request of each dialect ------------------------
 
+
 def _probe(path: str, auth: Callable[[str], dict[str, str]]) -> Callable[[Credential], tuple[str, dict[str, str]]]:
     def probe(credential: Credential) -> tuple[str, dict[str, str]]:
         headers = auth(credential.api_key) if credential.api_key else {}
         return credential.provider.base_url + path, {**headers, **dict(credential.provider.headers)}
+
     return probe
 
 
 def _azure_probe(credential: Credential) -> tuple[str, dict[str, str]]:
     provider = credential.provider
-    return (f"{provider.base_url}/openai/models?api-version={quote(provider.api_version or '', safe='')}",
-            {"api-key": credential.api_key, **dict(provider.headers)})
+    return (
+        f"{provider.base_url}/openai/models?api-version={quote(provider.api_version or '', safe='')}",
+        {"api-key": credential.api_key, **dict(provider.headers)},
+    )
 
 
 PROBES: dict[str, Callable[[Credential], tuple[str, dict[str, str]]]] = {

@@ -43,15 +43,29 @@ MAX_ERROR_BODY = 64 * 1024
 class AttemptRunner:
     __slots__ = ("transports", "clock", "monotonic")
 
-    def __init__(self, transports: Mapping[str, Transport], *, clock: Callable[[], float] = time.time,
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        transports: Mapping[str, Transport],
+        *,
+        clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.transports = transports
         self.clock = clock
         self.monotonic = monotonic
 
-    async def run(self, adapter: Adapter, outgoing: Outgoing, target: Target, client: ClientSide,
-                  body: dict[str, Any], *, stream: bool, exchange: Exchange,
-                  on_stream_end: StreamEnd) -> tuple[Answer | StreamAnswer, float]:
+    async def run(
+        self,
+        adapter: Adapter,
+        outgoing: Outgoing,
+        target: Target,
+        client: ClientSide,
+        body: dict[str, Any],
+        *,
+        stream: bool,
+        exchange: Exchange,
+        on_stream_end: StreamEnd,
+    ) -> tuple[Answer | StreamAnswer, float]:
         """The answer and the time to its first byte (headers, or a stream's first event)."""
         provider = target.credential.provider
         timeouts = provider.timeouts
@@ -63,8 +77,9 @@ class AttemptRunner:
                 if response.status >= 300:
                     await self._refused(adapter, response, target)
                 if stream:
-                    answer = await self._stream(client.stream(adapter), response, target, client, deadline,
-                                                exchange, on_stream_end)
+                    answer = await self._stream(
+                        client.stream(adapter), response, target, client, deadline, exchange, on_stream_end
+                    )
                     return answer, self.monotonic() - started
                 latency = self.monotonic() - started
         except TimeoutError:
@@ -92,26 +107,64 @@ class AttemptRunner:
         provider = target.credential.provider.name
         if status == 429 or info.type == "rate_limit_error":
             hint = retry_after_seconds(headers, now=now)
-            raise RateLimitedFailure(target, UpstreamError(
-                429, f"Provider {provider} is rate limited: {message}", type="rate_limit_error",
-                code="rate_limit_exceeded"), status=status, retry_after=info.retry_after if hint is None else hint)
+            raise RateLimitedFailure(
+                target,
+                UpstreamError(
+                    429,
+                    f"Provider {provider} is rate limited: {message}",
+                    type="rate_limit_error",
+                    code="rate_limit_exceeded",
+                ),
+                status=status,
+                retry_after=info.retry_after if hint is None else hint,
+            )
         if status in (401, 403) or info.type in AUTH_TYPES:
-            raise AuthFailure(target, UpstreamError(
-                502, f"Provider {provider} refused the gateway's credential (HTTP {status}); the operator "
-                     "must check its api-key.", type="server_error", code="upstream_auth_failed"), status=status)
+            raise AuthFailure(
+                target,
+                UpstreamError(
+                    502,
+                    f"Provider {provider} refused the gateway's credential (HTTP {status}); the operator "
+                    "must check its api-key.",
+                    type="server_error",
+                    code="upstream_auth_failed",
+                ),
+                status=status,
+            )
         if status < 400:
-            raise ServerFailure(target, UpstreamError(
-                502, f"Provider {provider} answered with a redirect (HTTP {status}), which the gateway does not "
-                     "follow so that keys never reach another host; set its base-url to the final address.",
-                type="server_error", code="upstream_redirect"), status=status)
+            raise ServerFailure(
+                target,
+                UpstreamError(
+                    502,
+                    f"Provider {provider} answered with a redirect (HTTP {status}), which the gateway does not "
+                    "follow so that keys never reach another host; set its base-url to the final address.",
+                    type="server_error",
+                    code="upstream_redirect",
+                ),
+                status=status,
+            )
         if status in RETRYABLE_STATUSES or status >= 500:
-            raise ServerFailure(target, UpstreamError(
-                502, f"Provider {provider} failed (HTTP {status}): {message}", type="server_error",
-                code="upstream_error"), status=status)
+            raise ServerFailure(
+                target,
+                UpstreamError(
+                    502,
+                    f"Provider {provider} failed (HTTP {status}): {message}",
+                    type="server_error",
+                    code="upstream_error",
+                ),
+                status=status,
+            )
         raise UpstreamError(status, message, type=info.type, code=info.code)
 
-    async def _whole(self, adapter: Adapter, response: UpstreamResponse, target: Target, client: ClientSide,
-                     body: dict[str, Any], deadline: float, exchange: Exchange) -> Answer:
+    async def _whole(
+        self,
+        adapter: Adapter,
+        response: UpstreamResponse,
+        target: Target,
+        client: ClientSide,
+        body: dict[str, Any],
+        deadline: float,
+        exchange: Exchange,
+    ) -> Answer:
         try:
             async with asyncio.timeout_at(deadline):
                 raw = await response.read()
@@ -124,14 +177,28 @@ class AttemptRunner:
         try:
             content, usage = client.whole(adapter, raw, body)
         except TranslationError as exc:
-            raise CutFailure(target, UpstreamError(
-                502, f"Provider {target.credential.provider.name}: {exc.message}.", type="server_error",
-                code="upstream_malformed")) from None
+            raise CutFailure(
+                target,
+                UpstreamError(
+                    502,
+                    f"Provider {target.credential.provider.name}: {exc.message}.",
+                    type="server_error",
+                    code="upstream_malformed",
+                ),
+            ) from None
         exchange.usage_raw = usage
         return Answer(200, content)
 
-    async def _stream(self, machine: ByteStream, response: UpstreamResponse, target: Target, client: ClientSide,
-                      deadline: float, exchange: Exchange, on_end: StreamEnd) -> StreamAnswer:
+    async def _stream(
+        self,
+        machine: ByteStream,
+        response: UpstreamResponse,
+        target: Target,
+        client: ClientSide,
+        deadline: float,
+        exchange: Exchange,
+        on_end: StreamEnd,
+    ) -> StreamAnswer:
         """Waits for the first client bytes: until then a failure can still go to the next target."""
         upstream = response.chunks()
         first: list[bytes] = []
@@ -151,8 +218,10 @@ class AttemptRunner:
         except BaseException:
             response.close()
             raise
-        return StreamAnswer(relay(first, None if ended else upstream, machine, response, target, deadline,
-                                  client, exchange, on_end), client.stream_headers)
+        return StreamAnswer(
+            relay(first, None if ended else upstream, machine, response, target, deadline, client, exchange, on_end),
+            client.stream_headers,
+        )
 
 
 def malformed(exc: TranslationError) -> UpstreamErrorInfo:

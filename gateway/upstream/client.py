@@ -35,8 +35,12 @@ class Upstreams:
         if session is None:
             connector = aiohttp.TCPConnector(limit=0, limit_per_host=0, keepalive_timeout=60.0, ttl_dns_cache=300)
             session = self._sessions[key] = aiohttp.ClientSession(
-                connector=connector, cookie_jar=aiohttp.DummyCookieJar(), trust_env=False,
-                timeout=self.timeout(provider.timeouts), raise_for_status=False)
+                connector=connector,
+                cookie_jar=aiohttp.DummyCookieJar(),
+                trust_env=False,
+                timeout=self.timeout(provider.timeouts),
+                raise_for_status=False,
+            )
         return session
 
     def timeout(self, timeouts: TimeoutConfig) -> aiohttp.ClientTimeout:
@@ -44,8 +48,11 @@ class Upstreams:
         timeout = self._timeouts.get(timeouts)
         if timeout is None:
             timeout = self._timeouts[timeouts] = aiohttp.ClientTimeout(
-                total=None, connect=timeouts.connect_seconds, sock_connect=timeouts.connect_seconds,
-                sock_read=timeouts.idle_seconds)
+                total=None,
+                connect=timeouts.connect_seconds,
+                sock_connect=timeouts.connect_seconds,
+                sock_read=timeouts.idle_seconds,
+            )
         return timeout
 
     def url(self, url: str) -> URL:

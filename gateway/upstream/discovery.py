@@ -41,8 +41,13 @@ class OllamaDiscovery:
     """`entries()` gives the running config's ollama entries, `known()` the names found so far
     by entry name, and `publish(found)` swaps in what changed."""
 
-    def __init__(self, *, entries: Callable[[], tuple[OllamaEntry, ...]], known: Callable[[], Discovered],
-                 publish: Callable[[Discovered], None]) -> None:
+    def __init__(
+        self,
+        *,
+        entries: Callable[[], tuple[OllamaEntry, ...]],
+        known: Callable[[], Discovered],
+        publish: Callable[[Discovered], None],
+    ) -> None:
         self._entries = entries
         self._known = known
         self._publish = publish
@@ -80,8 +85,12 @@ class OllamaDiscovery:
         except (aiohttp.ClientError, OSError, TimeoutError, ValueError) as exc:
             if name not in self._down:
                 self._down.add(name)
-                log.warning("ollama entry %r at %s cannot list its models (%s); /v1/models omits them until "
-                            "it answers", name, base_url, type(exc).__name__)
+                log.warning(
+                    "ollama entry %r at %s cannot list its models (%s); /v1/models omits them until it answers",
+                    name,
+                    base_url,
+                    type(exc).__name__,
+                )
             return None
         if name in self._down or names != self._known().get(name):
             log.info("ollama entry %r serves %d model(s): %s", name, len(names), ", ".join(names))

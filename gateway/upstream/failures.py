@@ -85,9 +85,15 @@ class TimeoutFailure(AttemptFailure):
 
     def __init__(self, target: Target, phase: str) -> None:
         what = TIMEOUT_PHASES[phase]
-        super().__init__(target, UpstreamError(
-            504, f"Provider {target.credential.provider.name} {what}; try again or raise the timeouts in the "
-                 "config.", type="timeout_error", code="upstream_timeout"))
+        super().__init__(
+            target,
+            UpstreamError(
+                504,
+                f"Provider {target.credential.provider.name} {what}; try again or raise the timeouts in the config.",
+                type="timeout_error",
+                code="upstream_timeout",
+            ),
+        )
         self.phase = phase
 
 
@@ -104,9 +110,15 @@ class ConnectFailure(AttemptFailure):
 
     def __init__(self, target: Target, reason: str) -> None:
         provider = target.credential.provider.name
-        super().__init__(target, UpstreamError(
-            502, f"Provider {provider} is unreachable ({reason}); check its base-url.", type="server_error",
-            code="upstream_unreachable"))
+        super().__init__(
+            target,
+            UpstreamError(
+                502,
+                f"Provider {provider} is unreachable ({reason}); check its base-url.",
+                type="server_error",
+                code="upstream_unreachable",
+            ),
+        )
 
 
 class CutFailure(AttemptFailure):
@@ -114,12 +126,19 @@ class CutFailure(AttemptFailure):
 
     @classmethod
     def broken(cls, target: Target) -> CutFailure:
-        return cls(target, UpstreamError(
-            502, f"Provider {target.credential.provider.name} broke the connection mid-answer.",
-            type="server_error", code="upstream_connection_broken"))
+        return cls(
+            target,
+            UpstreamError(
+                502,
+                f"Provider {target.credential.provider.name} broke the connection mid-answer.",
+                type="server_error",
+                code="upstream_connection_broken",
+            ),
+        )
 
 
 def rate_limited_everywhere(route_id: str, wait: float) -> RateLimited:
     """What the client gets when every credential that could serve is cooling down."""
-    return RateLimited(f"Every credential serving {route_id!r} is rate limited; retry after {wait:.0f} s.",
-                       retry_after=wait)
+    return RateLimited(
+        f"Every credential serving {route_id!r} is rate limited; retry after {wait:.0f} s.", retry_after=wait
+    )

@@ -49,8 +49,9 @@ class MockReply:
     chunks: tuple[bytes, ...] = ()
 
 
-def _error(status: int, message: str, *, code: str | None, param: str | None = None,
-           headers: tuple[tuple[str, str], ...] = ()) -> MockReply:
+def _error(
+    status: int, message: str, *, code: str | None, param: str | None = None, headers: tuple[tuple[str, str], ...] = ()
+) -> MockReply:
     document = error_document(status, message, code=code, param=param)
     return MockReply(status, JSON_HEADERS + headers, orjson.dumps(document))
 
@@ -60,20 +61,25 @@ def _failure(entry: MockEntry, request_number: int) -> MockReply:
     headers: tuple[tuple[str, str], ...] = ()
     if status == 429 and entry.retry_after_seconds is not None:
         headers = (("retry-after", str(math.ceil(entry.retry_after_seconds))),)
-    return _error(status, f"mock failure: request {request_number} of entry {entry.name!r} fails "
-                          f"(fail-every {entry.fail_every})",
-                  code="rate_limit_exceeded" if status == 429 else "mock_failure", headers=headers)
+    return _error(
+        status,
+        f"mock failure: request {request_number} of entry {entry.name!r} fails (fail-every {entry.fail_every})",
+        code="rate_limit_exceeded" if status == 429 else "mock_failure",
+        headers=headers,
+    )
 
 
-def mock_reply(path: str, body: Mapping[str, Any], entry: MockEntry, *, request_number: int, created: int,
-               id: str) -> MockReply:
+def mock_reply(
+    path: str, body: Mapping[str, Any], entry: MockEntry, *, request_number: int, created: int, id: str
+) -> MockReply:
     """The mock's answer to one request; `request_number` counts this entry's requests from 1."""
     if entry.fail_every > 0 and request_number % entry.fail_every == 0:
         return _failure(entry, request_number)
     answer = ENDPOINTS.get(path)
     if answer is None:
-        return _error(404, f"the mock provider has no endpoint {path!r}; it answers "
-                           f"{', '.join(ENDPOINTS)}", code="unknown_url")
+        return _error(
+            404, f"the mock provider has no endpoint {path!r}; it answers {', '.join(ENDPOINTS)}", code="unknown_url"
+        )
     if not isinstance(body, Mapping):
         return _error(400, "the request body must be a JSON object", code="invalid_type")
     stream = body.get("stream") is True
@@ -87,8 +93,9 @@ def mock_reply(path: str, body: Mapping[str, Any], entry: MockEntry, *, request_
         return _error(error.status, error.message, code=error.code, param=error.param)
     except orjson.JSONEncodeError:
         # A body built in-process (not parsed from bytes) may carry text JSON cannot encode.
-        return _error(400, "the request carries text that cannot be encoded as JSON (lone surrogates?)",
-                      code="invalid_value")
+        return _error(
+            400, "the request carries text that cannot be encoded as JSON (lone surrogates?)", code="invalid_value"
+        )
 
 
 class _Provider(Protocol):
@@ -150,9 +157,14 @@ class MockTransport:
 
     __slots__ = ("_clock", "_counts", "_entries", "_new_id", "_sleep")
 
-    def __init__(self, entries: Callable[[str], MockEntry | None], *, clock: Callable[[], float] = time.time,
-                 new_id: Callable[[], str] | None = None,
-                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+    def __init__(
+        self,
+        entries: Callable[[str], MockEntry | None],
+        *,
+        clock: Callable[[], float] = time.time,
+        new_id: Callable[[], str] | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         self._entries = entries
         self._clock = clock
         self._new_id = new_id or _fresh_id
@@ -181,15 +193,21 @@ class MockTransport:
             reply = _error(400, "the request body is not valid JSON", code="invalid_json")
         else:
             path = _path(outgoing.url, name)
-            reply = mock_reply(path, body, entry, request_number=number, created=int(self._clock()),
-                               id=ID_PREFIXES.get(path, "mock-") + self._new_id())
+            reply = mock_reply(
+                path,
+                body,
+                entry,
+                request_number=number,
+                created=int(self._clock()),
+                id=ID_PREFIXES.get(path, "mock-") + self._new_id(),
+            )
         return MockResponse(reply, delay=entry.chunk_delay_ms / 1000, sleep=self._sleep)
 
 
 def _path(url: str, name: str) -> str:
     """The path after the entry's base URL `mock://<name>`, without a query."""
     base = f"mock://{name}"
-    tail = url[len(base):] if url.startswith(base) and url[len(base):][:1] in ("", "/", "?") else urlsplit(url).path
+    tail = url[len(base) :] if url.startswith(base) and url[len(base) :][:1] in ("", "/", "?") else urlsplit(url).path
     return tail.split("?", 1)[0].rstrip("/") or "/"
 
 

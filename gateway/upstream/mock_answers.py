@@ -34,8 +34,15 @@ MAX_DIMENSIONS = 4096  # a bound on the vector the mock builds, above OpenAI's l
 SCHEMA_DEPTH = 4  # nested objects filled with their required properties down to this depth
 
 # Placeholder argument per JSON-Schema type. The values are serialised at once, never mutated.
-PLACEHOLDERS: Mapping[str, Any] = {"string": "mock", "integer": 1, "number": 1, "boolean": True,
-                                   "array": [], "object": {}, "null": None}
+PLACEHOLDERS: Mapping[str, Any] = {
+    "string": "mock",
+    "integer": 1,
+    "number": 1,
+    "boolean": True,
+    "array": [],
+    "object": {},
+    "null": None,
+}
 # Non-text content parts are mentioned by count, never echoed.
 PART_NOUNS: Mapping[str, str] = {"image_url": "image", "input_audio": "audio clip", "file": "file"}
 
@@ -43,8 +50,9 @@ PART_NOUNS: Mapping[str, str] = {"image_url": "image", "input_audio": "audio cli
 class MockRequestError(Exception):
     """A request refused the way OpenAI refuses it: `status` (400/404), `param`, `code`."""
 
-    def __init__(self, message: str, *, status: int = 400, param: str | None = None,
-                 code: str = "invalid_value") -> None:
+    def __init__(
+        self, message: str, *, status: int = 400, param: str | None = None, code: str = "invalid_value"
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
@@ -81,8 +89,11 @@ class _Turn:
 def _model(body: Mapping[str, Any]) -> str:
     model = body.get("model")
     if not isinstance(model, str) or not model:
-        raise MockRequestError("'model' must be a non-empty string", param="model",
-                               code="missing_required_parameter" if model is None else "invalid_type")
+        raise MockRequestError(
+            "'model' must be a non-empty string",
+            param="model",
+            code="missing_required_parameter" if model is None else "invalid_type",
+        )
     return model
 
 
@@ -108,12 +119,16 @@ def _include_usage(body: Mapping[str, Any]) -> bool:
 def _messages(body: Mapping[str, Any]) -> list[Json]:
     messages = body.get("messages")
     if not isinstance(messages, list) or not messages:
-        raise MockRequestError("'messages' must be a non-empty array of message objects", param="messages",
-                               code="missing_required_parameter" if messages is None else "invalid_type")
+        raise MockRequestError(
+            "'messages' must be a non-empty array of message objects",
+            param="messages",
+            code="missing_required_parameter" if messages is None else "invalid_type",
+        )
     for index, message in enumerate(messages):
         if not isinstance(message, dict):
-            raise MockRequestError(f"'messages[{index}]' must be an object", param=f"messages[{index}]",
-                                   code="invalid_type")
+            raise MockRequestError(
+                f"'messages[{index}]' must be an object", param=f"messages[{index}]", code="invalid_type"
+            )
     return messages
 
 
@@ -181,7 +196,7 @@ def _truncate(text: str, limit: int | None) -> tuple[str, str]:
 def _pieces(text: str) -> list[str]:
     """`text` in pieces of a few words each, whitespace kept, so the pieces join back to `text`."""
     tokens = re.findall(r"\s*\S+\s*", text) or ([text] if text else [])
-    return ["".join(tokens[i:i + WORDS_PER_CHUNK]) for i in range(0, len(tokens), WORDS_PER_CHUNK)]
+    return ["".join(tokens[i : i + WORDS_PER_CHUNK]) for i in range(0, len(tokens), WORDS_PER_CHUNK)]
 
 
 def _prompt_tokens(messages: list[Json]) -> int:
@@ -205,9 +220,15 @@ def _function_tools(body: Mapping[str, Any]) -> list[Json]:
         return []
     if not isinstance(tools, list):
         raise MockRequestError("'tools' must be an array", param="tools", code="invalid_type")
-    return [tool["function"] for tool in tools
-            if isinstance(tool, dict) and tool.get("type") == "function" and isinstance(tool.get("function"), dict)
-            and isinstance(tool["function"].get("name"), str) and tool["function"]["name"]]
+    return [
+        tool["function"]
+        for tool in tools
+        if isinstance(tool, dict)
+        and tool.get("type") == "function"
+        and isinstance(tool.get("function"), dict)
+        and isinstance(tool["function"].get("name"), str)
+        and tool["function"]["name"]
+    ]
 
 
 def _chosen_tool(body: Mapping[str, Any], messages: list[Json]) -> Json | None:
@@ -268,7 +289,7 @@ def _tool_call(function: Mapping[str, Any], id: str) -> _ToolCall:
 def _fragments(arguments: str) -> list[str]:
     """The arguments in at least two pieces, as OpenAI streams them."""
     size = max(1, math.ceil(len(arguments) / 3))
-    return [arguments[i:i + size] for i in range(0, len(arguments), size)]
+    return [arguments[i : i + size] for i in range(0, len(arguments), size)]
 
 
 # -- answers ------------------------------------------------------------------------------------
@@ -289,17 +310,36 @@ def chat(body: Mapping[str, Any], entry: MockEntry, *, id: str, created: int, st
         turn = _Turn(text=text, call=None, finish_reason=finish_reason, tokens=_words(text))
     usage = _usage(_prompt_tokens(messages), turn.tokens * n)
     if stream:
-        head = {"id": id, "object": "chat.completion.chunk", "created": created, "model": model,
-                "system_fingerprint": None}
+        head = {
+            "id": id,
+            "object": "chat.completion.chunk",
+            "created": created,
+            "model": model,
+            "system_fingerprint": None,
+        }
         return _chat_chunks(head, turn, n, usage, include_usage=_include_usage(body))
     message: Json = {"role": "assistant", "content": turn.text, "refusal": None}
     if turn.call is not None:
-        message["tool_calls"] = [{"id": turn.call.id, "type": "function",
-                                  "function": {"name": turn.call.name, "arguments": turn.call.arguments}}]
-    choices = [{"index": index, "message": message, "logprobs": None, "finish_reason": turn.finish_reason}
-               for index in range(n)]
-    return {"id": id, "object": "chat.completion", "created": created, "model": model, "choices": choices,
-            "usage": usage, "system_fingerprint": None}
+        message["tool_calls"] = [
+            {
+                "id": turn.call.id,
+                "type": "function",
+                "function": {"name": turn.call.name, "arguments": turn.call.arguments},
+            }
+        ]
+    choices = [
+        {"index": index, "message": message, "logprobs": None, "finish_reason": turn.finish_reason}
+        for index in range(n)
+    ]
+    return {
+        "id": id,
+        "object": "chat.completion",
+        "created": created,
+        "model": model,
+        "choices": choices,
+        "usage": usage,
+        "system_fingerprint": None,
+    }
 
 
 def _chat_chunks(head: Json, turn: _Turn, n: int, usage: Json, *, include_usage: bool) -> list[Json]:
@@ -308,17 +348,38 @@ def _chat_chunks(head: Json, turn: _Turn, n: int, usage: Json, *, include_usage:
     # usage chunk; with include_usage every other chunk carries "usage": null.
     deltas: list[Json] = [{"role": "assistant", "content": ""}]
     if turn.call is not None:
-        deltas.append({"tool_calls": [{"index": 0, "id": turn.call.id, "type": "function",
-                                       "function": {"name": turn.call.name, "arguments": ""}}]})
-        deltas += [{"tool_calls": [{"index": 0, "function": {"arguments": piece}}]}
-                   for piece in _fragments(turn.call.arguments)]
+        deltas.append(
+            {
+                "tool_calls": [
+                    {
+                        "index": 0,
+                        "id": turn.call.id,
+                        "type": "function",
+                        "function": {"name": turn.call.name, "arguments": ""},
+                    }
+                ]
+            }
+        )
+        deltas += [
+            {"tool_calls": [{"index": 0, "function": {"arguments": piece}}]}
+            for piece in _fragments(turn.call.arguments)
+        ]
     else:
         deltas += [{"content": piece} for piece in _pieces(turn.text or "")]
     tail = {"usage": None} if include_usage else {}
-    chunks = [{**head, "choices": [{"index": index, "delta": delta, "logprobs": None, "finish_reason": None}],
-               **tail} for delta in deltas for index in range(n)]
-    chunks += [{**head, "choices": [{"index": index, "delta": {}, "logprobs": None,
-                                     "finish_reason": turn.finish_reason}], **tail} for index in range(n)]
+    chunks = [
+        {**head, "choices": [{"index": index, "delta": delta, "logprobs": None, "finish_reason": None}], **tail}
+        for delta in deltas
+        for index in range(n)
+    ]
+    chunks += [
+        {
+            **head,
+            "choices": [{"index": index, "delta": {}, "logprobs": None, "finish_reason": turn.finish_reason}],
+            **tail,
+        }
+        for index in range(n)
+    ]
     if include_usage:
         chunks.append({**head, "choices": [], "usage": usage})
     return chunks
@@ -330,33 +391,43 @@ def _prompts(body: Mapping[str, Any]) -> list[str]:
         return [prompt]
     if isinstance(prompt, list) and prompt and all(isinstance(item, str) for item in prompt):
         return prompt
-    raise MockRequestError("the mock provider takes 'prompt' as a string or a non-empty array of strings",
-                           param="prompt", code="missing_required_parameter" if prompt is None else "invalid_type")
+    raise MockRequestError(
+        "the mock provider takes 'prompt' as a string or a non-empty array of strings",
+        param="prompt",
+        code="missing_required_parameter" if prompt is None else "invalid_type",
+    )
 
 
-def completions(body: Mapping[str, Any], entry: MockEntry, *, id: str, created: int,
-                stream: bool) -> Json | list[Json]:
+def completions(body: Mapping[str, Any], entry: MockEntry, *, id: str, created: int, stream: bool) -> Json | list[Json]:
     """A legacy `text_completion`, or its stream: one choice per prompt and `n`, in that order."""
     model = _model(body)
     prompts = _prompts(body)
     n = _integer(body, "n", low=1, high=MAX_CHOICES) or 1
     limit = _integer(body, "max_tokens", low=1, high=MAX_TOKENS)
-    answers = [_truncate(entry.reply if entry.reply is not None else _sentence("Mock completion of", prompt, {}),
-                         limit) for prompt in prompts for _ in range(n)]
-    usage = _usage(max(1, sum(_words(prompt) for prompt in prompts)),
-                   sum(_words(text) for text, _ in answers), details=False)
+    answers = [
+        _truncate(entry.reply if entry.reply is not None else _sentence("Mock completion of", prompt, {}), limit)
+        for prompt in prompts
+        for _ in range(n)
+    ]
+    usage = _usage(
+        max(1, sum(_words(prompt) for prompt in prompts)), sum(_words(text) for text, _ in answers), details=False
+    )
     head = {"id": id, "object": "text_completion", "created": created, "model": model, "system_fingerprint": None}
     if not stream:
-        choices = [{"text": text, "index": index, "logprobs": None, "finish_reason": finish_reason}
-                   for index, (text, finish_reason) in enumerate(answers)]
+        choices = [
+            {"text": text, "index": index, "logprobs": None, "finish_reason": finish_reason}
+            for index, (text, finish_reason) in enumerate(answers)
+        ]
         return {**head, "choices": choices, "usage": usage}
     include_usage = _include_usage(body)
     tail = {"usage": None} if include_usage else {}
     chunks: list[Json] = []
     for index, (text, finish_reason) in enumerate(answers):
         ends = [(piece, None) for piece in _pieces(text)] + [("", finish_reason)]
-        chunks += [{**head, "choices": [{"text": piece, "index": index, "logprobs": None, "finish_reason": end}],
-                    **tail} for piece, end in ends]
+        chunks += [
+            {**head, "choices": [{"text": piece, "index": index, "logprobs": None, "finish_reason": end}], **tail}
+            for piece, end in ends
+        ]
     if include_usage:
         chunks.append({**head, "choices": [], "usage": usage})
     return chunks
@@ -368,12 +439,15 @@ def embeddings(body: Mapping[str, Any], entry: MockEntry, *, id: str, created: i
     value = body.get("input")
     inputs = [value] if isinstance(value, str) else value
     if not isinstance(inputs, list) or not inputs or not all(isinstance(item, str) for item in inputs):
-        raise MockRequestError("the mock provider takes 'input' as a string or a non-empty array of strings",
-                               param="input", code="missing_required_parameter" if value is None else "invalid_type")
+        raise MockRequestError(
+            "the mock provider takes 'input' as a string or a non-empty array of strings",
+            param="input",
+            code="missing_required_parameter" if value is None else "invalid_type",
+        )
     dimensions = _integer(body, "dimensions", low=1, high=MAX_DIMENSIONS) or DEFAULT_DIMENSIONS
     encoding = body.get("encoding_format", "float")
     if encoding not in ("float", "base64"):
-        raise MockRequestError("'encoding_format' must be \"float\" or \"base64\"", param="encoding_format")
+        raise MockRequestError('\'encoding_format\' must be "float" or "base64"', param="encoding_format")
     data = []
     for index, text in enumerate(inputs):
         vector: Any = _vector(text, dimensions)

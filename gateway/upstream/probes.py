@@ -30,8 +30,13 @@ log = logging.getLogger("gateway.health")
 class HealthProber:
     """`settings()` and `credentials()` read the running config; verdicts go to `breaker`."""
 
-    def __init__(self, *, settings: Callable[[], HealthCheckConfig], credentials: Callable[[], Iterable[Credential]],
-                 breaker: CircuitBreaker) -> None:
+    def __init__(
+        self,
+        *,
+        settings: Callable[[], HealthCheckConfig],
+        credentials: Callable[[], Iterable[Credential]],
+        breaker: CircuitBreaker,
+    ) -> None:
         self._settings = settings
         self._credentials = credentials
         self._breaker = breaker
@@ -63,8 +68,9 @@ class HealthProber:
         url, headers = probe(credential)
         started = time.monotonic()
         try:
-            async with client.get(url, headers=headers, timeout=aiohttp.ClientTimeout(total=timeout),
-                                  allow_redirects=False) as response:
+            async with client.get(
+                url, headers=headers, timeout=aiohttp.ClientTimeout(total=timeout), allow_redirects=False
+            ) as response:
                 await response.read()
             ok = response.status < 500 and response.status not in (401, 403)
             why = f"HTTP {response.status}"

@@ -23,9 +23,17 @@ log = logging.getLogger("gateway.relay")
 StreamEnd = Callable[[bool], None]
 
 
-async def relay(first: list[bytes], upstream: AsyncIterator[bytes] | None, machine: ByteStream,
-                response: UpstreamResponse, target: Target, deadline: float, client: ClientSide,
-                exchange: Exchange, on_end: StreamEnd) -> AsyncIterator[bytes]:
+async def relay(
+    first: list[bytes],
+    upstream: AsyncIterator[bytes] | None,
+    machine: ByteStream,
+    response: UpstreamResponse,
+    target: Target,
+    deadline: float,
+    client: ClientSide,
+    exchange: Exchange,
+    on_end: StreamEnd,
+) -> AsyncIterator[bytes]:
     """Client bytes for a committed stream; `upstream` is None when the first events ended it."""
     complete = False
     try:
@@ -48,8 +56,10 @@ async def relay(first: list[bytes], upstream: AsyncIterator[bytes] | None, machi
         except StreamError as exc:
             failure = stream_error(target, exc.info)
         except TranslationError as exc:
-            failure = stream_error(target, UpstreamErrorInfo(status=502, type="server_error",
-                                                             code="upstream_malformed", message=exc.message))
+            failure = stream_error(
+                target,
+                UpstreamErrorInfo(status=502, type="server_error", code="upstream_malformed", message=exc.message),
+            )
         except TimeoutError:
             phase = "total" if asyncio.get_running_loop().time() >= deadline else "idle"
             failure = TimeoutFailure(target, phase).error
@@ -71,8 +81,12 @@ async def relay(first: list[bytes], upstream: AsyncIterator[bytes] | None, machi
 
 
 def stream_error(target: Target, info: UpstreamErrorInfo) -> UpstreamError:
-    return UpstreamError(502, f"Provider {target.credential.provider.name}: {redact(info.message, target)}",
-                         type=info.type or "server_error", code=info.code or "upstream_stream_error")
+    return UpstreamError(
+        502,
+        f"Provider {target.credential.provider.name}: {redact(info.message, target)}",
+        type=info.type or "server_error",
+        code=info.code or "upstream_stream_error",
+    )
 
 
 def redact(message: str, target: Target) -> str:

@@ -28,8 +28,11 @@ def retry_after_seconds(headers: Mapping[str, str], *, now: float) -> float | No
         seconds = _retry_after(value, now)
         if seconds is not None:
             return seconds
-    parsed = [parse_duration(headers[name]) for name in ("x-ratelimit-reset-requests", "x-ratelimit-reset-tokens")
-              if headers.get(name)]
+    parsed = [
+        parse_duration(headers[name])
+        for name in ("x-ratelimit-reset-requests", "x-ratelimit-reset-tokens")
+        if headers.get(name)
+    ]
     resets = [r for r in parsed if r is not None]
     return max(resets) if resets else None
 

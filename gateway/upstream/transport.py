@@ -98,8 +98,12 @@ class AiohttpTransport:
         upstreams = self.upstreams
         try:
             response = await upstreams.session(provider).post(
-                upstreams.url(outgoing.url), data=outgoing.content, headers=outgoing.headers,
-                timeout=upstreams.timeout(provider.timeouts), allow_redirects=False)
+                upstreams.url(outgoing.url),
+                data=outgoing.content,
+                headers=outgoing.headers,
+                timeout=upstreams.timeout(provider.timeouts),
+                allow_redirects=False,
+            )
         except aiohttp.ClientConnectorError as exc:
             raise ConnectError(type(exc).__name__) from None
         return _AiohttpResponse(response)

@@ -35,10 +35,23 @@ class QuickRun:
 @pytest.fixture(scope="module")
 def quick_run(tmp_path_factory: pytest.TempPathFactory) -> QuickRun:
     results = tmp_path_factory.mktemp("bench-results")
-    env = {**os.environ, "BENCH_NO_INSTALL": "1", "BENCH_LOADGEN": "python", "BENCH_PYTHON": sys.executable,
-           "BENCH_RESULTS_DIR": str(results)}
-    done = subprocess.run(["bash", str(RUN_SH), "--quick"], cwd=REPO, env=env, capture_output=True, text=True,
-                          timeout=120, stdin=subprocess.DEVNULL, check=False)
+    env = {
+        **os.environ,
+        "BENCH_NO_INSTALL": "1",
+        "BENCH_LOADGEN": "python",
+        "BENCH_PYTHON": sys.executable,
+        "BENCH_RESULTS_DIR": str(results),
+    }
+    done = subprocess.run(
+        ["bash", str(RUN_SH), "--quick"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
     return QuickRun(done, results)
 
 
@@ -55,9 +68,19 @@ def test_quick_run_prints_one_markdown_table_with_the_headline_rows(quick_run: Q
     assert table[0].startswith("| Metric | Direct (mock) | llm-gateway |")
     assert set(table[1]) <= set("|-: ")
     text = "\n".join(table)
-    for row in ("Throughput, c64", "Latency, c1, p50", "Latency, c1, p99", "Stream, c1: time to first byte",
-                "Stream, c16: first content token", "chunk transit", "OpenAI client -> Anthropic upstream",
-                "CPU per request", "RSS idle", "RSS peak", "Start-up to first 200"):
+    for row in (
+        "Throughput, c64",
+        "Latency, c1, p50",
+        "Latency, c1, p99",
+        "Stream, c1: time to first byte",
+        "Stream, c16: first content token",
+        "chunk transit",
+        "OpenAI client -> Anthropic upstream",
+        "CPU per request",
+        "RSS idle",
+        "RSS peak",
+        "Start-up to first 200",
+    ):
         assert row in text, row
 
 
@@ -108,8 +131,15 @@ def test_quick_run_reports_the_anthropic_path_as_figures_or_as_the_refusing_stat
 
 def test_a_refused_anthropic_path_is_rendered_as_na_with_the_status(quick_run: QuickRun) -> None:
     record = quick_run.latest()
-    record["translation"] = {"status": 501, "stream_status": 501, "available": False, "note": "n/a (HTTP 501)",
-                             "stream_note": "n/a (HTTP 501)", "throughput": None, "stream_c1": None}
+    record["translation"] = {
+        "status": 501,
+        "stream_status": 501,
+        "available": False,
+        "note": "n/a (HTTP 501)",
+        "stream_note": "n/a (HTTP 501)",
+        "throughput": None,
+        "stream_c1": None,
+    }
     rows = [line for line in render_table(record).splitlines() if "Anthropic upstream" in line]
     assert len(rows) == 2
     assert all("n/a (HTTP 501)" in row for row in rows)

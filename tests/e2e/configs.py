@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 
-def two_providers(a_url: str, b_url: str, *, strategy: str = "round-robin", force_prefix: bool = False,
-                  extra: str = "") -> str:
+def two_providers(
+    a_url: str, b_url: str, *, strategy: str = "round-robin", force_prefix: bool = False, extra: str = ""
+) -> str:
     return f"""
 host: 127.0.0.1
 api-keys: ["test-key", {{api-key: "second-key", name: second}}]

@@ -61,7 +61,9 @@ def start_gateway(config: str, directory: Path, *, env: dict[str, str] | None = 
     with log_path.open("w") as log_file:
         process = subprocess.Popen(
             [sys.executable, "-m", "gateway", "serve", "--config", str(config_path), "--port", str(port)],
-            stdout=log_file, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **(env or {})},
             cwd=Path(__file__).resolve().parents[2],
         )
     gateway = RunningGateway(process, port, log_path)

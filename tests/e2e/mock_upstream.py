@@ -51,7 +51,10 @@ async def _send_json(send: Any, status: int, body: Any, headers: dict[str, str] 
 
 def completion(model: str, content: str, *, usage: dict[str, int] | None = None) -> dict[str, Any]:
     return {
-        "id": "chatcmpl-mock", "object": "chat.completion", "created": 1700000000, "model": model,
+        "id": "chatcmpl-mock",
+        "object": "chat.completion",
+        "created": 1700000000,
+        "model": model,
         "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
         "usage": usage or {"prompt_tokens": 5, "completion_tokens": 2, "total_tokens": 7},
     }
@@ -60,13 +63,25 @@ def completion(model: str, content: str, *, usage: dict[str, int] | None = None)
 def chunks(model: str, pieces: list[str]) -> list[dict[str, Any]]:
     """An OpenAI stream: role, content pieces, finish_reason, then the usage-only chunk."""
     base = {"id": "chatcmpl-mock", "object": "chat.completion.chunk", "created": 1700000000, "model": model}
-    out = [{**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}],
-            "usage": None}]
-    out += [{**base, "choices": [{"index": 0, "delta": {"content": p}, "finish_reason": None}], "usage": None}
-            for p in pieces]
+    out = [
+        {
+            **base,
+            "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}],
+            "usage": None,
+        }
+    ]
+    out += [
+        {**base, "choices": [{"index": 0, "delta": {"content": p}, "finish_reason": None}], "usage": None}
+        for p in pieces
+    ]
     out.append({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}], "usage": None})
-    out.append({**base, "choices": [], "usage": {"prompt_tokens": 5, "completion_tokens": len(pieces),
-                                                 "total_tokens": 5 + len(pieces)}})
+    out.append(
+        {
+            **base,
+            "choices": [],
+            "usage": {"prompt_tokens": 5, "completion_tokens": len(pieces), "total_tokens": 5 + len(pieces)},
+        }
+    )
     return out
 
 
@@ -75,26 +90,44 @@ def answer(content: str = "hello from upstream") -> Behaviour:
         body = request.body if isinstance(request.body, dict) else {}
         model = body.get("model", "?")
         if request.path.endswith("/embeddings"):
-            await _send_json(send, 200, {"object": "list", "model": model, "usage": {"prompt_tokens": 1, "total_tokens": 1},
-                                         "data": [{"object": "embedding", "index": 0, "embedding": [0.1, 0.2]}]})
+            await _send_json(
+                send,
+                200,
+                {
+                    "object": "list",
+                    "model": model,
+                    "usage": {"prompt_tokens": 1, "total_tokens": 1},
+                    "data": [{"object": "embedding", "index": 0, "embedding": [0.1, 0.2]}],
+                },
+            )
         elif request.path.endswith("/completions") and not request.path.endswith("/chat/completions"):
-            await _send_json(send, 200, {"id": "cmpl-mock", "object": "text_completion", "created": 1700000000,
-                                         "model": model, "choices": [{"index": 0, "text": content,
-                                                                      "finish_reason": "stop", "logprobs": None}]})
+            await _send_json(
+                send,
+                200,
+                {
+                    "id": "cmpl-mock",
+                    "object": "text_completion",
+                    "created": 1700000000,
+                    "model": model,
+                    "choices": [{"index": 0, "text": content, "finish_reason": "stop", "logprobs": None}],
+                },
+            )
         elif body.get("stream"):
             await stream(content.split(" "))(request, receive, send)
         else:
             await _send_json(send, 200, completion(model, content))
+
     return behave
 
 
-def stream(pieces: list[str], *, delay: float = 0.0, tracker: Tracker | None = None,
-           cut_after: int | None = None) -> Behaviour:
+def stream(
+    pieces: list[str], *, delay: float = 0.0, tracker: Tracker | None = None, cut_after: int | None = None
+) -> Behaviour:
     """Streams `pieces` word by word; `cut_after` closes the connection after that many chunks."""
+
     async def behave(request: Received, receive: Any, send: Any) -> None:
         model = request.body.get("model", "?")
-        await send({"type": "http.response.start", "status": 200,
-                    "headers": [(b"content-type", b"text/event-stream")]})
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/event-stream")]})
         events = chunks(model, [p if i == 0 else " " + p for i, p in enumerate(pieces)])
         disconnected = asyncio.Event()
 
@@ -112,8 +145,9 @@ def stream(pieces: list[str], *, delay: float = 0.0, tracker: Tracker | None = N
                     return
                 if cut_after is not None and index >= cut_after:
                     raise RuntimeError("mock upstream cuts the stream")
-                await send({"type": "http.response.body", "body": f"data: {json.dumps(event)}\n\n".encode(),
-                            "more_body": True})
+                await send(
+                    {"type": "http.response.body", "body": f"data: {json.dumps(event)}\n\n".encode(), "more_body": True}
+                )
                 if delay:
                     try:
                         await asyncio.wait_for(disconnected.wait(), delay)
@@ -122,13 +156,16 @@ def stream(pieces: list[str], *, delay: float = 0.0, tracker: Tracker | None = N
             await send({"type": "http.response.body", "body": b"data: [DONE]\n\n", "more_body": False})
         finally:
             watcher.cancel()
+
     return behave
 
 
-def status(code: int, message: str = "mock failure", *, headers: dict[str, str] | None = None,
-           type: str = "server_error") -> Behaviour:
+def status(
+    code: int, message: str = "mock failure", *, headers: dict[str, str] | None = None, type: str = "server_error"
+) -> Behaviour:
     async def behave(request: Received, receive: Any, send: Any) -> None:
         await _send_json(send, code, {"error": {"message": message, "type": type, "code": None}}, headers)
+
     return behave
 
 
@@ -136,6 +173,7 @@ def hang(seconds: float) -> Behaviour:
     async def behave(request: Received, receive: Any, send: Any) -> None:
         await asyncio.sleep(seconds)
         await _send_json(send, 200, completion("late", "too late"))
+
     return behave
 
 
@@ -184,8 +222,11 @@ class MockUpstream:
                 break
         headers = {k.decode(): v.decode() for k, v in scope["headers"]}
         auth = headers.get("authorization", "")
-        key = auth[7:] if auth.startswith("Bearer ") else (
-            headers.get("x-api-key") or headers.get("x-goog-api-key") or headers.get("api-key"))
+        key = (
+            auth[7:]
+            if auth.startswith("Bearer ")
+            else (headers.get("x-api-key") or headers.get("x-goog-api-key") or headers.get("api-key"))
+        )
         try:
             body = json.loads(raw) if raw else None
         except ValueError:
@@ -211,8 +252,9 @@ class ServerThread:
 
     def __init__(self, app: Any) -> None:
         self.port = free_port()
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="error", lifespan="off",
-                                ws="none", access_log=False)
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=self.port, log_level="error", lifespan="off", ws="none", access_log=False
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
@@ -234,19 +276,21 @@ def delayed(seconds: float, then: Behaviour) -> Behaviour:
     async def behave(request: Received, receive: Any, send: Any) -> None:
         await asyncio.sleep(seconds)
         await then(request, receive, send)
+
     return behave
 
 
 def raw_stream(*parts: bytes, pause_after: int | None = None, pause: float = 0.0) -> Behaviour:
     """Streams the given raw bytes as they are (for malformed SSE); may stall after a part."""
+
     async def behave(request: Received, receive: Any, send: Any) -> None:
-        await send({"type": "http.response.start", "status": 200,
-                    "headers": [(b"content-type", b"text/event-stream")]})
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/event-stream")]})
         for index, part in enumerate(parts):
             await send({"type": "http.response.body", "body": part, "more_body": True})
             if pause_after is not None and index + 1 == pause_after:
                 await asyncio.sleep(pause)
         await send({"type": "http.response.body", "body": b""})
+
     return behave
 
 

@@ -50,16 +50,20 @@ def test_azure_stream_and_embeddings_pass_through(gateway_factory, upstream_a):
 
 def test_azure_429_rotates_to_the_next_key(gateway_factory, upstream_a):
     gateway = gateway_factory(azure_config(upstream_a.root))
-    upstream_a.behaviours["az-key-1"] = status(429, "Requests to the ChatCompletions_Create Operation have "
-                                                    "exceeded call rate limit", headers={"retry-after": "10"})
+    upstream_a.behaviours["az-key-1"] = status(
+        429,
+        "Requests to the ChatCompletions_Create Operation have exceeded call rate limit",
+        headers={"retry-after": "10"},
+    )
     gateway.client().chat.completions.create(model="four", messages=MESSAGES)
     assert upstream_a.keys_seen() == ["az-key-1", "az-key-2"]
 
 
 def test_ollama_models_are_discovered_from_api_tags_and_served_through_its_v1(gateway_factory, upstream_a):
     upstream_a.tags = ["llama3.2:latest", "qwen2.5:7b"]
-    gateway = gateway_factory(f"api-keys: [test-key]\nollama:\n  - prefix: local\n    base-url: {upstream_a.root}\n"
-                              "    refresh-seconds: 0.2\n")
+    gateway = gateway_factory(
+        f"api-keys: [test-key]\nollama:\n  - prefix: local\n    base-url: {upstream_a.root}\n    refresh-seconds: 0.2\n"
+    )
     deadline = time.monotonic() + 5
     while True:
         ids = {m.id for m in gateway.client().models.list()}

@@ -45,8 +45,12 @@ def test_entry_without_models_passes_any_prefixed_model_through(gateway, upstrea
 
 def test_stream_arrives_chunk_by_chunk_with_model_rewritten_and_usage_dropped(gateway, upstream_a):
     upstream_a.default = stream(["one", "two", "three"])
-    with httpx.stream("POST", gateway.url + "/v1/chat/completions", headers={"authorization": "Bearer test-key"},
-                      json={"model": "gpt", "messages": MESSAGES, "stream": True}) as response:
+    with httpx.stream(
+        "POST",
+        gateway.url + "/v1/chat/completions",
+        headers={"authorization": "Bearer test-key"},
+        json={"model": "gpt", "messages": MESSAGES, "stream": True},
+    ) as response:
         assert response.headers["content-type"].startswith("text/event-stream")
         assert response.headers["cache-control"] == "no-cache"
         lines = [line for line in response.iter_lines() if line]
@@ -63,8 +67,11 @@ def test_stream_arrives_chunk_by_chunk_with_model_rewritten_and_usage_dropped(ga
 
 def test_stream_keeps_usage_chunk_when_the_client_asks_for_it(gateway, upstream_a):
     upstream_a.default = stream(["a", "b"])
-    chunks = list(gateway.client().chat.completions.create(
-        model="gpt", messages=MESSAGES, stream=True, stream_options={"include_usage": True}))
+    chunks = list(
+        gateway.client().chat.completions.create(
+            model="gpt", messages=MESSAGES, stream=True, stream_options={"include_usage": True}
+        )
+    )
     assert chunks[-1].choices == []
     assert chunks[-1].usage.completion_tokens == 2
     assert chunks[-1].model == "gpt"
@@ -83,8 +90,12 @@ def test_streamed_chunks_are_forwarded_as_they_arrive_not_buffered(gateway, upst
 def test_client_disconnect_mid_stream_closes_the_upstream_connection(gateway, upstream_a):
     tracker = Tracker()
     upstream_a.default = stream([f"w{i}" for i in range(50)], delay=0.2, tracker=tracker)
-    with httpx.stream("POST", gateway.url + "/v1/chat/completions", headers={"authorization": "Bearer test-key"},
-                      json={"model": "gpt", "messages": MESSAGES, "stream": True}) as response:
+    with httpx.stream(
+        "POST",
+        gateway.url + "/v1/chat/completions",
+        headers={"authorization": "Bearer test-key"},
+        json={"model": "gpt", "messages": MESSAGES, "stream": True},
+    ) as response:
         lines = response.iter_lines()
         assert next(lines).startswith("data: ")
         closed_at = time.monotonic()

@@ -17,8 +17,14 @@ ROOT = Path(__file__).resolve().parents[2]
 def run(*args: str, env: dict[str, str] | None = None, timeout: float = 20) -> subprocess.CompletedProcess:
     import os
 
-    return subprocess.run([sys.executable, "-m", "gateway", *args], capture_output=True, text=True, cwd=ROOT,
-                          timeout=timeout, env={**os.environ, **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", "gateway", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+    )
 
 
 BROKEN = """\
@@ -54,7 +60,8 @@ def test_check_config_on_a_good_file_summarises_it_and_warns_about_unknown_keys(
     path = tmp_path / "config.yaml"
     path.write_text(
         "api-keys: [k]\nrequest-retyr: 2\nopenai-compatibility:\n  - name: local\n    prefix: l\n"
-        "    base-url: http://127.0.0.1:1/v1\n    models: [{name: m1, alias: one}]\n")
+        "    base-url: http://127.0.0.1:1/v1\n    models: [{name: m1, alias: one}]\n"
+    )
     result = run("check-config", "--config", str(path))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "request-retyr (line 2): unknown key, ignored; did you mean 'request-retry'?" in result.stdout
@@ -97,8 +104,10 @@ def test_serve_is_the_default_subcommand(tmp_path):
     assert result.returncode == 1 and "port (line 2)" in result.stderr
 
 
-@pytest.mark.parametrize(("args", "expected"), [(["--help"], "check-config"), (["serve", "--help"], "--port"),
-                                              (["check-config", "--help"], "--config")])
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [(["--help"], "check-config"), (["serve", "--help"], "--port"), (["check-config", "--help"], "--config")],
+)
 def test_help_works_for_every_command(args, expected):
     result = run(*args)
     assert result.returncode == 0 and expected in result.stdout

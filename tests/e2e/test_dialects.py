@@ -9,11 +9,22 @@ import pytest
 
 from tests.e2e import dialect_mocks as mocks
 
-WEATHER_TOOL = {"type": "function", "function": {
-    "name": "get_weather", "description": "Current weather for a place",
-    "parameters": {"type": "object", "properties": {"location": {"type": "string"}, "unit": {"type": "string"}},
-                   "required": ["location"]}}}
-PIXEL = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGNgYGBgAAAABQABpfZFQAAAAABJRU5ErkJggg=="
+WEATHER_TOOL = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "description": "Current weather for a place",
+        "parameters": {
+            "type": "object",
+            "properties": {"location": {"type": "string"}, "unit": {"type": "string"}},
+            "required": ["location"],
+        },
+    },
+}
+PIXEL = (
+    "data:image/png;base64,"
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGNgYGBgAAAABQABpfZFQAAAAABJRU5ErkJggg=="
+)
 MESSAGES = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hello"}]
 
 
@@ -53,6 +64,7 @@ def gateway(gateway_factory, upstream_a, upstream_b):
 
 # --- Anthropic -------------------------------------------------------------------------------
 
+
 def test_anthropic_plain_chat_is_translated_both_ways(gateway, upstream_a):
     reply = gateway.client().chat.completions.create(model="sonnet", messages=MESSAGES, max_tokens=100)
     assert reply.choices[0].message.content == "Hello from Claude"
@@ -64,13 +76,17 @@ def test_anthropic_plain_chat_is_translated_both_ways(gateway, upstream_a):
     assert sent.headers["x-api-key"] == "ant-key-1" and sent.headers["anthropic-version"] == "2023-06-01"
     assert sent.body["model"] == "claude-sonnet-4-5" and sent.body["max_tokens"] == 100
     assert sent.body["system"] in ("Be brief.", [{"type": "text", "text": "Be brief."}])
-    assert sent.body["messages"] == [{"role": "user", "content": [{"type": "text", "text": "Hello"}]}] or \
-        sent.body["messages"] == [{"role": "user", "content": "Hello"}]
+    assert sent.body["messages"] == [{"role": "user", "content": [{"type": "text", "text": "Hello"}]}] or sent.body[
+        "messages"
+    ] == [{"role": "user", "content": "Hello"}]
 
 
 def test_anthropic_streamed_chat_arrives_as_openai_chunks(gateway):
-    chunks = list(gateway.client().chat.completions.create(
-        model="claude/sonnet", messages=MESSAGES, stream=True, stream_options={"include_usage": True}))
+    chunks = list(
+        gateway.client().chat.completions.create(
+            model="claude/sonnet", messages=MESSAGES, stream=True, stream_options={"include_usage": True}
+        )
+    )
     text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
     assert text == "Hello from Claude"
     assert [c.choices[0].finish_reason for c in chunks if c.choices and c.choices[0].finish_reason] == ["stop"]
@@ -82,8 +98,12 @@ def test_anthropic_streamed_tool_call_reassembles_into_valid_json(gateway, upstr
     calls: dict[int, dict[str, str]] = {}
     finish = None
     for chunk in gateway.client().chat.completions.create(
-            model="sonnet", messages=[{"role": "user", "content": "Weather in Paris?"}],
-            tools=[WEATHER_TOOL], tool_choice="auto", stream=True):
+        model="sonnet",
+        messages=[{"role": "user", "content": "Weather in Paris?"}],
+        tools=[WEATHER_TOOL],
+        tool_choice="auto",
+        stream=True,
+    ):
         for call in chunk.choices[0].delta.tool_calls or []:
             entry = calls.setdefault(call.index, {"id": "", "name": "", "arguments": ""})
             entry["id"] += call.id or ""
@@ -98,8 +118,18 @@ def test_anthropic_streamed_tool_call_reassembles_into_valid_json(gateway, upstr
 
 
 def test_anthropic_image_input_reaches_the_upstream_as_a_base64_image_block(gateway, upstream_a):
-    gateway.client().chat.completions.create(model="sonnet", messages=[{"role": "user", "content": [
-        {"type": "text", "text": "What is this?"}, {"type": "image_url", "image_url": {"url": PIXEL}}]}])
+    gateway.client().chat.completions.create(
+        model="sonnet",
+        messages=[
+            {
+                "role": "user",
+                "content": [
+                    {"type": "text", "text": "What is this?"},
+                    {"type": "image_url", "image_url": {"url": PIXEL}},
+                ],
+            }
+        ],
+    )
     blocks = upstream_a.requests[0].body["messages"][0]["content"]
     image = next(b for b in blocks if b["type"] == "image")
     assert image["source"]["type"] == "base64" and image["source"]["media_type"] == "image/png"
@@ -108,7 +138,8 @@ def test_anthropic_image_input_reaches_the_upstream_as_a_base64_image_block(gate
 
 def test_anthropic_429_with_retry_after_rotates_to_the_other_key(gateway, upstream_a):
     upstream_a.behaviours["ant-key-1"] = mocks.anthropic_error(
-        429, "rate_limit_error", "Number of requests has exceeded your rate limit", {"retry-after": "30"})
+        429, "rate_limit_error", "Number of requests has exceeded your rate limit", {"retry-after": "30"}
+    )
     for _ in range(3):
         assert gateway.client().chat.completions.create(model="sonnet", messages=MESSAGES).choices[0].message.content
     assert upstream_a.keys_seen() == ["ant-key-1", "ant-key-2", "ant-key-2", "ant-key-2"]
@@ -138,6 +169,7 @@ def test_parameter_the_dialect_cannot_honour_is_refused_naming_it(gateway, upstr
 
 # --- Gemini ----------------------------------------------------------------------------------
 
+
 def test_gemini_plain_chat_is_translated_both_ways(gateway, upstream_b):
     reply = gateway.client().chat.completions.create(model="flash", messages=MESSAGES, temperature=0.2)
     assert reply.choices[0].message.content == "Hello from Gemini"
@@ -156,8 +188,9 @@ def test_gemini_streamed_chat_and_tool_call(gateway, upstream_b):
 
     upstream_b.default = mocks.gemini_tool_stream()
     arguments, finish = "", None
-    for chunk in gateway.client().chat.completions.create(model="flash", messages=MESSAGES, tools=[WEATHER_TOOL],
-                                                          stream=True):
+    for chunk in gateway.client().chat.completions.create(
+        model="flash", messages=MESSAGES, tools=[WEATHER_TOOL], stream=True
+    ):
         for call in chunk.choices[0].delta.tool_calls or []:
             arguments += call.function.arguments or ""
         finish = chunk.choices[0].finish_reason or finish
@@ -166,16 +199,24 @@ def test_gemini_streamed_chat_and_tool_call(gateway, upstream_b):
 
 
 def test_gemini_image_input_reaches_the_upstream_as_inline_data(gateway, upstream_b):
-    gateway.client().chat.completions.create(model="flash", messages=[{"role": "user", "content": [
-        {"type": "text", "text": "Describe"}, {"type": "image_url", "image_url": {"url": PIXEL}}]}])
+    gateway.client().chat.completions.create(
+        model="flash",
+        messages=[
+            {
+                "role": "user",
+                "content": [{"type": "text", "text": "Describe"}, {"type": "image_url", "image_url": {"url": PIXEL}}],
+            }
+        ],
+    )
     parts = upstream_b.requests[0].body["contents"][0]["parts"]
     inline = next(p["inlineData"] for p in parts if "inlineData" in p)
     assert inline == {"mimeType": "image/png", "data": PIXEL.split(",", 1)[1]}
 
 
 def test_gemini_resource_exhausted_with_retry_info_rotates_to_the_other_key(gateway, upstream_b):
-    upstream_b.behaviours["gem-key-1"] = mocks.gemini_error(429, "RESOURCE_EXHAUSTED", "Quota exceeded",
-                                                            retry_delay="40s")
+    upstream_b.behaviours["gem-key-1"] = mocks.gemini_error(
+        429, "RESOURCE_EXHAUSTED", "Quota exceeded", retry_delay="40s"
+    )
     for _ in range(2):
         gateway.client().chat.completions.create(model="flash", messages=MESSAGES)
     assert upstream_b.keys_seen() == ["gem-key-1", "gem-key-2", "gem-key-2"]
@@ -189,8 +230,9 @@ def test_gemini_error_surfaces_with_its_message(gateway, upstream_b):
 
 
 def test_gemini_embeddings_through_embed_content(gateway, upstream_b):
-    result = gateway.client().embeddings.create(model="gemini/text-embedding-004", input="hello",
-                                                encoding_format="float")
+    result = gateway.client().embeddings.create(
+        model="gemini/text-embedding-004", input="hello", encoding_format="float"
+    )
     assert result.data[0].embedding == [0.5, -0.5, 0.25]
     assert upstream_b.requests[0].path == "/v1beta/models/text-embedding-004:embedContent"
     # The SDK's default asks for base64; the gateway packs the floats as OpenAI does.
@@ -207,20 +249,21 @@ def test_endpoint_a_dialect_does_not_have_answers_501_naming_it(gateway, upstrea
     assert upstream_a.requests == []
 
 
-def test_unknown_fields_are_dropped_for_a_translated_dialect_with_one_warning_per_field(gateway_factory, upstream_a,
-                                                                                        upstream_b):
+def test_unknown_fields_are_dropped_for_a_translated_dialect_with_one_warning_per_field(
+    gateway_factory, upstream_a, upstream_b
+):
     upstream_a.default = mocks.anthropic_text()
     gateway = gateway_factory(config(upstream_a.root, upstream_b.root))
     for _ in range(3):
-        gateway.client().chat.completions.create(model="sonnet", messages=MESSAGES,
-                                                 extra_body={"x_trace_id": "abc"})
+        gateway.client().chat.completions.create(model="sonnet", messages=MESSAGES, extra_body={"x_trace_id": "abc"})
     assert all("x_trace_id" not in request.body for request in upstream_a.requests)
     warnings = [line for line in gateway.log().splitlines() if "'x_trace_id' is not known to the anthropic" in line]
     assert len(warnings) == 1 and "WARNING" in warnings[0]
 
 
-def test_a_parameter_one_dialect_refuses_is_served_by_another_target_of_the_pool(gateway_factory, upstream_a,
-                                                                                 upstream_b):
+def test_a_parameter_one_dialect_refuses_is_served_by_another_target_of_the_pool(
+    gateway_factory, upstream_a, upstream_b
+):
     upstream_a.default = mocks.anthropic_text()
     gateway = gateway_factory(f"""
 api-keys: [test-key]

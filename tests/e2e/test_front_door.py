@@ -13,14 +13,14 @@ BODY = {"model": "gpt", "messages": [{"role": "user", "content": "hi"}]}
 
 @pytest.fixture
 def gateway(gateway_factory, upstream_a, upstream_b):
-    return gateway_factory(two_providers(upstream_a.base_url, upstream_b.base_url,
-                                         extra="max-body-bytes: 4096"))
+    return gateway_factory(two_providers(upstream_a.base_url, upstream_b.base_url, extra="max-body-bytes: 4096"))
 
 
 def post(gateway, body=None, *, content=None, headers=None, params=None, path="/v1/chat/completions"):
     headers = {"authorization": "Bearer test-key", **(headers or {})}
-    return httpx.post(gateway.url + path, json=body if content is None else None, content=content,
-                      headers=headers, params=params)
+    return httpx.post(
+        gateway.url + path, json=body if content is None else None, content=content, headers=headers, params=params
+    )
 
 
 @pytest.mark.parametrize("header", ["authorization", "x-api-key", "x-goog-api-key", "query"])
@@ -46,16 +46,19 @@ def test_missing_key_gives_401_in_the_openai_sdk_error_type(gateway):
     assert response.status_code == 401 and "Missing API key" in response.json()["error"]["message"]
 
 
-@pytest.mark.parametrize(("content", "fragment"), [
-    (b"{not json", "not valid JSON"),
-    (b"[1, 2]", "must be a JSON object"),
-    (b"", "body is empty"),
-    (b'{"messages": [{"role": "user", "content": "x"}]}', "'model'"),
-    (b'{"model": "gpt"}', "'messages'"),
-    (b'{"model": "gpt", "messages": []}', "non-empty array"),
-    (b'{"model": 42, "messages": [{"role": "user", "content": "x"}]}', "non-empty string"),
-    (b'{"model": "gpt", "messages": [{"role": "user", "content": "x"}], "stream": "yes"}', "'stream'"),
-])
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [
+        (b"{not json", "not valid JSON"),
+        (b"[1, 2]", "must be a JSON object"),
+        (b"", "body is empty"),
+        (b'{"messages": [{"role": "user", "content": "x"}]}', "'model'"),
+        (b'{"model": "gpt"}', "'messages'"),
+        (b'{"model": "gpt", "messages": []}', "non-empty array"),
+        (b'{"model": 42, "messages": [{"role": "user", "content": "x"}]}', "non-empty string"),
+        (b'{"model": "gpt", "messages": [{"role": "user", "content": "x"}], "stream": "yes"}', "'stream'"),
+    ],
+)
 def test_malformed_requests_get_400_saying_what_is_wrong(gateway, upstream_a, content, fragment):
     response = post(gateway, content=content, headers={"content-type": "application/json"})
     assert response.status_code == 400
@@ -82,18 +85,31 @@ def test_unknown_model_gives_404_listing_the_closest_ids(gateway):
 def test_models_list_has_every_id_a_client_may_use_owned_by_its_entry(gateway):
     models = {m.id: m.owned_by for m in gateway.client().models.list()}
     assert models == {
-        "a/upstream-gpt": "alpha", "a/gpt": "alpha", "upstream-gpt": "alpha", "gpt": "alpha",
-        "a/embedder": "alpha", "embedder": "alpha", "a/shared-model": "alpha", "shared-model": "alpha",
+        "a/upstream-gpt": "alpha",
+        "a/gpt": "alpha",
+        "upstream-gpt": "alpha",
+        "gpt": "alpha",
+        "a/embedder": "alpha",
+        "embedder": "alpha",
+        "a/shared-model": "alpha",
+        "shared-model": "alpha",
         "b/shared-model": "beta",
-        "claude/claude-sonnet-4-5": "claude-api-key[0]", "claude-sonnet-4-5": "claude-api-key[0]",
+        "claude/claude-sonnet-4-5": "claude-api-key[0]",
+        "claude-sonnet-4-5": "claude-api-key[0]",
     }
 
 
 def test_models_list_with_force_model_prefix_has_only_prefixed_ids(gateway_factory, upstream_a, upstream_b):
     gateway = gateway_factory(two_providers(upstream_a.base_url, upstream_b.base_url, force_prefix=True))
     ids = {m.id for m in gateway.client().models.list()}
-    assert ids == {"a/upstream-gpt", "a/gpt", "a/embedder", "a/shared-model", "b/shared-model",
-                   "claude/claude-sonnet-4-5"}
+    assert ids == {
+        "a/upstream-gpt",
+        "a/gpt",
+        "a/embedder",
+        "a/shared-model",
+        "b/shared-model",
+        "claude/claude-sonnet-4-5",
+    }
     with pytest.raises(openai.NotFoundError):
         gateway.client().chat.completions.create(model="gpt", messages=BODY["messages"])
 

@@ -38,8 +38,13 @@ def wait_for(predicate, timeout: float = 5.0) -> bool:
 
 
 def collect_stream(url: str, model: str, into: list[str]) -> None:
-    with httpx.stream("POST", url + "/v1/chat/completions", headers=AUTH, timeout=30,
-                      json={"model": model, "messages": MESSAGES, "stream": True}) as response:
+    with httpx.stream(
+        "POST",
+        url + "/v1/chat/completions",
+        headers=AUTH,
+        timeout=30,
+        json={"model": model, "messages": MESSAGES, "stream": True},
+    ) as response:
         into.extend(line for line in response.iter_lines() if line)
 
 
@@ -95,7 +100,9 @@ def test_cooldowns_of_unchanged_credentials_survive_a_reload(gateway_factory, up
 
 def test_sigterm_drains_an_open_stream_to_completion_while_readyz_says_draining(gateway_factory, upstream_a):
     upstream_a.default = stream([f"w{i}" for i in range(12)], delay=0.15)
-    gateway = gateway_factory(config(upstream_a.base_url, extra="shutdown: {delay-seconds: 1, drain-timeout-seconds: 10}"))
+    gateway = gateway_factory(
+        config(upstream_a.base_url, extra="shutdown: {delay-seconds: 1, drain-timeout-seconds: 10}")
+    )
     lines: list[str] = []
     reader = threading.Thread(target=collect_stream, args=(gateway.url, "m", lines))
     reader.start()

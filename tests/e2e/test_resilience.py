@@ -48,8 +48,9 @@ def gateway(gateway_factory, upstream_a, upstream_b):
 
 
 def ask(gateway, model: str, **options) -> str:
-    return gateway.client().chat.completions.create(model=model, messages=MESSAGES, **options) \
-        .choices[0].message.content
+    return (
+        gateway.client().chat.completions.create(model=model, messages=MESSAGES, **options).choices[0].message.content
+    )
 
 
 def test_chain_falls_through_when_its_first_pool_is_rate_limited_and_comes_back(gateway, upstream_a):
@@ -97,8 +98,9 @@ def test_circuit_opens_after_consecutive_failures_then_half_opens_and_closes(gat
     time.sleep(1.1)
     assert ask(gateway, "pooled") == "from alpha"
     assert ask(gateway, "pooled") == "from alpha"
-    health = httpx.get(gateway.url + "/v1/models", params={"health": "1"},
-                       headers={"authorization": "Bearer test-key"}).json()
+    health = httpx.get(
+        gateway.url + "/v1/models", params={"health": "1"}, headers={"authorization": "Bearer test-key"}
+    ).json()
     pooled = next(m for m in health["data"] if m["id"] == "pooled")
     assert [t["state"] for t in pooled["health"]] == ["healthy", "healthy"]
 
@@ -158,8 +160,13 @@ def test_server_errors_are_retried_on_the_next_target(gateway, upstream_a, code)
 
 
 def test_no_request_fails_while_one_target_can_serve(gateway, upstream_a):
-    faults = [status(500, "x"), status(429, "y", headers={"retry-after": "0"}), hang(3),
-              raw_stream(b"data: {bad\n\n"), status(503, "z")]
+    faults = [
+        status(500, "x"),
+        status(429, "y", headers={"retry-after": "0"}),
+        hang(3),
+        raw_stream(b"data: {bad\n\n"),
+        status(503, "z"),
+    ]
     failures = 0
     for index in range(15):
         upstream_a.default = faults[index % len(faults)]
@@ -173,13 +180,17 @@ def test_no_request_fails_while_one_target_can_serve(gateway, upstream_a):
 def test_health_probes_mark_a_failing_target_down_skip_it_and_switch_back(gateway_factory, upstream_a, upstream_b):
     upstream_a.default = answer("from alpha")
     upstream_b.default = answer("from beta")
-    gateway = gateway_factory(config(upstream_a.base_url, upstream_b.base_url,
-                                     extra="health-check: {enabled: true, interval-seconds: 0.2}"))
+    gateway = gateway_factory(
+        config(upstream_a.base_url, upstream_b.base_url, extra="health-check: {enabled: true, interval-seconds: 0.2}")
+    )
     assert ask(gateway, "pooled") == "from alpha"
     upstream_a.probe_status = 503
-    states = lambda: {t["provider"]: t["state"] for t in next(  # noqa: E731
-        m for m in httpx.get(gateway.url + "/v1/models", params={"health": "1"}, headers={"x-api-key": "test-key"})
-        .json()["data"] if m["id"] == "pooled")["health"]}
+
+    def states() -> dict[str, str]:
+        models = httpx.get(gateway.url + "/v1/models", params={"health": "1"}, headers={"x-api-key": "test-key"})
+        pooled = next(m for m in models.json()["data"] if m["id"] == "pooled")
+        return {t["provider"]: t["state"] for t in pooled["health"]}
+
     deadline = time.monotonic() + 5
     while states()["alpha"] != "down" and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -207,11 +218,17 @@ def test_429_without_retry_after_backs_off_from_one_second(gateway, upstream_a):
 
 def test_an_entry_s_own_timeouts_override_the_global_ones(gateway_factory, upstream_a, upstream_b):
     upstream_a.default = hang(5)
-    text = config(upstream_a.base_url, upstream_b.base_url).replace(
-        "timeouts: {connect-seconds: 2, first-byte-seconds: 1, idle-seconds: 1}",
-        "timeouts: {connect-seconds: 2, first-byte-seconds: 10, idle-seconds: 10}").replace(
-        "    api-key-entries: [{api-key: a-key}]",
-        "    api-key-entries: [{api-key: a-key}]\n    timeouts: {first-byte-seconds: 0.3}")
+    text = (
+        config(upstream_a.base_url, upstream_b.base_url)
+        .replace(
+            "timeouts: {connect-seconds: 2, first-byte-seconds: 1, idle-seconds: 1}",
+            "timeouts: {connect-seconds: 2, first-byte-seconds: 10, idle-seconds: 10}",
+        )
+        .replace(
+            "    api-key-entries: [{api-key: a-key}]",
+            "    api-key-entries: [{api-key: a-key}]\n    timeouts: {first-byte-seconds: 0.3}",
+        )
+    )
     gateway = gateway_factory(text)
     started = time.monotonic()
     with pytest.raises(openai.APIStatusError) as caught:

@@ -39,8 +39,9 @@ def test_streamed_chat_and_streamed_tool_call(gateway, upstream_a):
     assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == "Hello from Responses"
     upstream_a.default = mocks.responses_tool_stream()
     arguments, ids, finish = "", "", None
-    for chunk in gateway.client().chat.completions.create(model="codex", messages=MESSAGES, tools=[WEATHER_TOOL],
-                                                          stream=True):
+    for chunk in gateway.client().chat.completions.create(
+        model="codex", messages=MESSAGES, tools=[WEATHER_TOOL], stream=True
+    ):
         for call in chunk.choices[0].delta.tool_calls or []:
             arguments += call.function.arguments or ""
             ids += call.id or ""
@@ -51,15 +52,26 @@ def test_streamed_chat_and_streamed_tool_call(gateway, upstream_a):
 
 
 def test_image_input_becomes_an_input_image_part(gateway, upstream_a):
-    gateway.client().chat.completions.create(model="codex", messages=[{"role": "user", "content": [
-        {"type": "text", "text": "What is it?"}, {"type": "image_url", "image_url": {"url": PIXEL}}]}])
+    gateway.client().chat.completions.create(
+        model="codex",
+        messages=[
+            {
+                "role": "user",
+                "content": [
+                    {"type": "text", "text": "What is it?"},
+                    {"type": "image_url", "image_url": {"url": PIXEL}},
+                ],
+            }
+        ],
+    )
     content = upstream_a.requests[0].body["input"][0]["content"]
     assert any(part["type"] == "input_image" and part["image_url"] == PIXEL for part in content)
 
 
 def test_429_with_openai_reset_headers_rotates_and_errors_surface(gateway, upstream_a):
-    upstream_a.behaviours["oa-key-1"] = status(429, "Rate limit reached for requests",
-                                               headers={"x-ratelimit-reset-requests": "20s"}, type="requests")
+    upstream_a.behaviours["oa-key-1"] = status(
+        429, "Rate limit reached for requests", headers={"x-ratelimit-reset-requests": "20s"}, type="requests"
+    )
     gateway.client().chat.completions.create(model="codex", messages=MESSAGES)
     assert upstream_a.keys_seen() == ["oa-key-1", "oa-key-2"]
     upstream_a.default = status(400, "Unsupported parameter: 'reasoning.effort'", type="invalid_request_error")

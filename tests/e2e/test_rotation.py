@@ -38,10 +38,12 @@ def test_fill_first_uses_the_first_key_until_it_is_rate_limited(gateway_factory,
 
 
 def test_key_answering_429_is_skipped_until_retry_after_passes_while_the_other_key_serves(
-        gateway_factory, upstream_a, upstream_b):
+    gateway_factory, upstream_a, upstream_b
+):
     gateway = gateway_factory(two_providers(upstream_a.base_url, upstream_b.base_url, strategy="fill-first"))
-    upstream_a.behaviours["a-key-1"] = status(429, "rate limited", headers={"retry-after": "1"},
-                                              type="rate_limit_error")
+    upstream_a.behaviours["a-key-1"] = status(
+        429, "rate limited", headers={"retry-after": "1"}, type="rate_limit_error"
+    )
     for _ in range(4):
         assert ask(gateway) == "hello from upstream"
     # key 1 refused once, then was left alone while it cooled down; key 2 served all four.
@@ -51,8 +53,7 @@ def test_key_answering_429_is_skipped_until_retry_after_passes_while_the_other_k
     assert ask(gateway) == "key one is back"
 
 
-def test_every_key_limited_gives_429_with_retry_after_of_the_earliest_recovery(
-        gateway_factory, upstream_a, upstream_b):
+def test_every_key_limited_gives_429_with_retry_after_of_the_earliest_recovery(gateway_factory, upstream_a, upstream_b):
     gateway = gateway_factory(two_providers(upstream_a.base_url, upstream_b.base_url))
     upstream_a.behaviours["a-key-1"] = status(429, "limit", headers={"retry-after": "40"})
     upstream_a.behaviours["a-key-2"] = status(429, "limit", headers={"retry-after-ms": "20000"})
@@ -62,16 +63,18 @@ def test_every_key_limited_gives_429_with_retry_after_of_the_earliest_recovery(
     assert 18 <= retry_after <= 20
     assert len(upstream_a.requests) == 2
     # While both cool down the gateway answers at once without asking the upstream again.
-    response = httpx.post(gateway.url + "/v1/chat/completions", headers={"authorization": "Bearer test-key"},
-                          json={"model": "gpt", "messages": MESSAGES})
+    response = httpx.post(
+        gateway.url + "/v1/chat/completions",
+        headers={"authorization": "Bearer test-key"},
+        json={"model": "gpt", "messages": MESSAGES},
+    )
     assert response.status_code == 429
     assert response.json()["error"]["type"] == "rate_limit_error"
     assert 18 <= int(response.headers["retry-after"]) <= 20
     assert len(upstream_a.requests) == 2
 
 
-def test_500_on_one_provider_is_retried_on_another_provider_of_the_same_pool(
-        gateway_factory, upstream_a, upstream_b):
+def test_500_on_one_provider_is_retried_on_another_provider_of_the_same_pool(gateway_factory, upstream_a, upstream_b):
     gateway = gateway_factory(two_providers(upstream_a.base_url, upstream_b.base_url, strategy="fill-first"))
     upstream_a.default = status(500, "internal error")
     upstream_b.default = answer("beta served it")
@@ -91,7 +94,8 @@ def test_401_from_the_upstream_sets_the_key_aside_and_the_next_key_serves(gatewa
 
 
 def test_client_error_from_the_upstream_comes_back_unchanged_and_is_not_retried(
-        gateway_factory, upstream_a, upstream_b):
+    gateway_factory, upstream_a, upstream_b
+):
     gateway = gateway_factory(two_providers(upstream_a.base_url, upstream_b.base_url))
     upstream_a.default = status(400, "temperature must be at most 2", type="invalid_request_error")
     with pytest.raises(openai.BadRequestError) as caught:
@@ -110,8 +114,7 @@ def test_every_target_failing_with_5xx_gives_502_naming_the_provider(gateway_fac
     assert len(upstream_a.requests) == 2
 
 
-def test_unreachable_upstream_gives_502_naming_the_entry_and_timeout_gives_504(
-        gateway_factory, upstream_a, upstream_b):
+def test_unreachable_upstream_gives_502_naming_the_entry_and_timeout_gives_504(gateway_factory, upstream_a, upstream_b):
     from tests.e2e.mock_upstream import free_port
 
     dead = f"http://127.0.0.1:{free_port()}/v1"

@@ -85,9 +85,7 @@ def assemble_thinking_blocks(chunks: list[dict[str, Any]]) -> list[dict[str, Any
             for entry in delta.get("thinking_blocks", []):
                 assert entry["index"] == len(blocks), "thinking_blocks indexes count up from 0"
                 if entry["type"] == "thinking":
-                    blocks.append(
-                        {"type": "thinking", "thinking": "".join(text), "signature": entry["signature"]}
-                    )
+                    blocks.append({"type": "thinking", "thinking": "".join(text), "signature": entry["signature"]})
                     text = []
                 else:
                     blocks.append({"type": "redacted_thinking", "data": entry["data"]})

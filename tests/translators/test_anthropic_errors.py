@@ -38,13 +38,9 @@ def envelope(kind: str, message: str) -> bytes:
         (529, "overloaded_error", "server_error"),
     ],
 )
-def test_documented_error_types_map_to_openai_types_and_keep_their_own_as_code(
-    status, kind, openai_type
-):
+def test_documented_error_types_map_to_openai_types_and_keep_their_own_as_code(status, kind, openai_type):
     info = parse_error(status, {}, envelope(kind, "The upstream's own words."))
-    assert info == UpstreamErrorInfo(
-        status=status, type=openai_type, message="The upstream's own words.", code=kind
-    )
+    assert info == UpstreamErrorInfo(status=status, type=openai_type, message="The upstream's own words.", code=kind)
 
 
 def test_unknown_error_type_is_classified_by_status():
@@ -61,9 +57,7 @@ def test_non_json_body_keeps_its_text_as_the_message():
     assert info.code is None
 
 
-@pytest.mark.parametrize(
-    "body", [b"", b"null", b"[1, 2]", b'{"type": "error", "error": "flat"}', b"\xff\xfe"]
-)
+@pytest.mark.parametrize("body", [b"", b"null", b"[1, 2]", b'{"type": "error", "error": "flat"}', b"\xff\xfe"])
 def test_empty_or_odd_bodies_still_give_a_sensible_info(body):
     info = parse_error(503, {}, body)
     assert (info.status, info.type) == (503, "server_error")
@@ -72,9 +66,7 @@ def test_empty_or_odd_bodies_still_give_a_sensible_info(body):
 
 def test_retry_after_header_in_seconds_wins():
     headers = {"retry-after": "17", "anthropic-ratelimit-requests-reset": "2025-06-01T12:00:30Z"}
-    assert (
-        parse_error(429, headers, envelope("rate_limit_error", "slow"), now=NOW).retry_after == 17.0
-    )
+    assert parse_error(429, headers, envelope("rate_limit_error", "slow"), now=NOW).retry_after == 17.0
 
 
 def test_reset_timestamps_are_ignored_without_now():
@@ -89,9 +81,7 @@ def test_earliest_reset_timestamp_gives_retry_after_when_now_is_known():
         "anthropic-ratelimit-input-tokens-reset": "2025-06-01T12:00:20+00:00",
         "anthropic-ratelimit-output-tokens-reset": "2025-06-01T12:01:00Z",
     }
-    assert (
-        parse_error(429, headers, envelope("rate_limit_error", "slow"), now=NOW).retry_after == 8.0
-    )
+    assert parse_error(429, headers, envelope("rate_limit_error", "slow"), now=NOW).retry_after == 8.0
 
 
 def test_only_exhausted_limits_count_when_remaining_headers_say_which():
@@ -101,9 +91,7 @@ def test_only_exhausted_limits_count_when_remaining_headers_say_which():
         "anthropic-ratelimit-output-tokens-remaining": "0",
         "anthropic-ratelimit-output-tokens-reset": "2025-06-01T12:00:40Z",
     }
-    assert (
-        parse_error(429, headers, envelope("rate_limit_error", "slow"), now=NOW).retry_after == 40.0
-    )
+    assert parse_error(429, headers, envelope("rate_limit_error", "slow"), now=NOW).retry_after == 40.0
 
 
 def test_reset_in_the_past_means_retry_now_and_garbage_headers_are_ignored():

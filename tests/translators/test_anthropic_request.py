@@ -414,23 +414,17 @@ def test_parallel_tool_calls_false_sets_disable_parallel_tool_use():
         "type": "auto",
         "disable_parallel_tool_use": True,
     }
-    assert build(tools=[WEATHER_TOOL], tool_choice="required", parallel_tool_calls=False)[
-        "tool_choice"
-    ] == {
+    assert build(tools=[WEATHER_TOOL], tool_choice="required", parallel_tool_calls=False)["tool_choice"] == {
         "type": "any",
         "disable_parallel_tool_use": True,
     }
-    assert build(tools=[WEATHER_TOOL], tool_choice="none", parallel_tool_calls=False)[
-        "tool_choice"
-    ] == {"type": "none"}
+    assert build(tools=[WEATHER_TOOL], tool_choice="none", parallel_tool_calls=False)["tool_choice"] == {"type": "none"}
     assert "tool_choice" not in build(tools=[WEATHER_TOOL], parallel_tool_calls=True)
 
 
 def test_tool_choice_that_forces_a_tool_without_tools_is_refused():
     assert refusal(tool_choice="required").param == "tool_choice"
-    assert (
-        refusal(tool_choice={"type": "function", "function": {"name": "x"}}).param == "tool_choice"
-    )
+    assert refusal(tool_choice={"type": "function", "function": {"name": "x"}}).param == "tool_choice"
     assert "tool_choice" not in build(tool_choice="auto")
 
 
@@ -529,9 +523,7 @@ def test_high_effort_under_4000_max_completion_tokens_thinks_within_three_quarte
         ("high", 1366, 1025),
     ],
 )
-def test_effort_budget_is_lowered_to_three_quarters_of_the_limit_but_not_below_1024(
-    effort, limit, budget
-):
+def test_effort_budget_is_lowered_to_three_quarters_of_the_limit_but_not_below_1024(effort, limit, budget):
     request = build(reasoning_effort=effort, max_tokens=limit)
     assert (request["max_tokens"], request["thinking"]["budget_tokens"]) == (limit, budget)
 
@@ -549,10 +541,7 @@ def test_reasoning_effort_with_a_limit_of_1024_or_less_is_refused_naming_the_fie
     error = refusal(reasoning_effort="high", max_tokens=limit)
     assert error.param == "max_tokens"
     assert "1024" in error.message and 'reasoning_effort to "none"' in error.message
-    assert (
-        refusal(reasoning_effort="minimal", max_completion_tokens=limit).param
-        == "max_completion_tokens"
-    )
+    assert refusal(reasoning_effort="minimal", max_completion_tokens=limit).param == "max_completion_tokens"
     assert build(reasoning_effort="none", max_tokens=limit)["max_tokens"] == limit
 
 
@@ -636,6 +625,4 @@ def test_known_fields_are_never_reported_as_ignored():
 def test_ignored_fields_of_a_malformed_body_is_empty_rather_than_an_error():
     assert ignored_fields([]) == ()  # type: ignore[arg-type]
     assert ignored_fields({"messages": "not a list", "x": 1}) == ("x",)
-    assert ignored_fields({"messages": ["not an object", {"role": "user", "y": 2}]}) == (
-        "messages[1].y",
-    )
+    assert ignored_fields({"messages": ["not an object", {"role": "user", "y": 2}]}) == ("messages[1].y",)

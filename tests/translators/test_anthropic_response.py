@@ -17,17 +17,13 @@ CREATED = 1_735_000_000
 
 
 def parse(payload: dict[str, Any]) -> dict[str, Any]:
-    completion = parse_response(
-        payload, model="claude-sonnet", created=CREATED, id="chatcmpl-fallback"
-    )
+    completion = parse_response(payload, model="claude-sonnet", created=CREATED, id="chatcmpl-fallback")
     ChatCompletion.model_validate(completion)  # the official SDK must accept every answer
     assert_conforms(completion, hub.ChatCompletion)  # and it is what the hub contract says
     return completion
 
 
-def message(
-    content: list[dict[str, Any]], stop_reason: str = "end_turn", **usage: int
-) -> dict[str, Any]:
+def message(content: list[dict[str, Any]], stop_reason: str = "end_turn", **usage: int) -> dict[str, Any]:
     return {
         "id": "msg_013Zva2CMHLNnXjNJJKqJ2EF",
         "type": "message",
@@ -104,9 +100,7 @@ def test_text_blocks_join_and_tool_use_becomes_tool_calls_with_json_string_argum
 
 
 def test_tool_use_only_answer_has_null_content():
-    completion = parse(
-        message([{"type": "tool_use", "id": "toolu_1", "name": "now", "input": {}}], "tool_use")
-    )
+    completion = parse(message([{"type": "tool_use", "id": "toolu_1", "name": "now", "input": {}}], "tool_use"))
     assert completion["choices"][0]["message"]["content"] is None
 
 
@@ -151,9 +145,9 @@ def test_thinking_blocks_keep_upstream_order_around_tool_use_and_reasoning_joins
 
 
 def test_an_answer_with_only_redacted_thinking_has_blocks_but_no_reasoning_text():
-    result = parse(
-        message([{"type": "redacted_thinking", "data": REDACTED}, {"type": "text", "text": "Hi"}])
-    )["choices"][0]["message"]
+    result = parse(message([{"type": "redacted_thinking", "data": REDACTED}, {"type": "text", "text": "Hi"}]))[
+        "choices"
+    ][0]["message"]
     assert result["thinking_blocks"] == [{"type": "redacted_thinking", "data": REDACTED}]
     assert "reasoning_content" not in result
 

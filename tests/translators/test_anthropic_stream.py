@@ -134,9 +134,7 @@ def decoder() -> StreamDecoder:
     return StreamDecoder(model="claude-sonnet", created=CREATED, id="chatcmpl-fallback")
 
 
-def chunk(
-    message_id: str, delta: dict[str, Any], finish_reason: str | None = None
-) -> dict[str, Any]:
+def chunk(message_id: str, delta: dict[str, Any], finish_reason: str | None = None) -> dict[str, Any]:
     return streams.choice_chunk(
         id=message_id, model="claude-sonnet", created=CREATED, delta=delta, finish_reason=finish_reason
     )
@@ -225,8 +223,7 @@ def test_thinking_stream_gives_reasoning_content_then_the_blocks_signature_at_it
 
 def sse(*events: dict[str, Any]) -> bytes:
     return b"".join(
-        b"event: " + event["type"].encode() + b"\ndata: " + json.dumps(event).encode() + b"\n\n"
-        for event in events
+        b"event: " + event["type"].encode() + b"\ndata: " + json.dumps(event).encode() + b"\n\n" for event in events
     )
 
 
@@ -284,10 +281,7 @@ THINKING_TOOL_CONTENT = [
 
 def thinking_entries(chunks: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [
-        entry
-        for item in chunks
-        for choice in item["choices"]
-        for entry in choice["delta"].get("thinking_blocks", [])
+        entry for item in chunks for choice in item["choices"] for entry in choice["delta"].get("thinking_blocks", [])
     ]
 
 
@@ -323,16 +317,12 @@ def test_a_thinking_block_without_signature_deltas_still_ends_with_an_entry():
         b"",
     )
     assert stream != THINKING_STREAM
-    assert thinking_entries(decoder().feed(stream)) == [
-        {"index": 0, "type": "thinking", "signature": ""}
-    ]
+    assert thinking_entries(decoder().feed(stream)) == [{"index": 0, "type": "thinking", "signature": ""}]
 
 
 def test_finish_reason_chunk_comes_after_all_content_and_before_usage():
     chunks = decoder().feed(TOOL_STREAM)
-    reasons = [
-        item["choices"][0]["finish_reason"] if item["choices"] else "usage" for item in chunks
-    ]
+    reasons = [item["choices"][0]["finish_reason"] if item["choices"] else "usage" for item in chunks]
     assert reasons == [None] * 7 + ["tool_calls", "usage"]
 
 
@@ -372,9 +362,7 @@ def test_error_event_after_content_delivers_the_content_then_raises_at_every_spl
     )
     for cut in range(len(stream) + 1):
         chunks, error = run_until_error([stream[:cut], stream[cut:]])
-        assert chunks == expected_chunks and error.info == expected_error.info, (
-            f"split at byte {cut} differs"
-        )
+        assert chunks == expected_chunks and error.info == expected_error.info, f"split at byte {cut} differs"
     chunks, error = run_until_error([stream[index : index + 1] for index in range(len(stream))])
     assert chunks == expected_chunks and error.info == expected_error.info
 
@@ -390,9 +378,7 @@ def test_error_event_alone_raises_stream_error_from_feed():
 
 def test_rate_limit_error_event_keeps_its_status_and_type():
     _, error = run_until_error(
-        [
-            b'event: error\ndata: {"type":"error","error":{"type":"rate_limit_error","message":"Slow down"}}\n\n'
-        ]
+        [b'event: error\ndata: {"type":"error","error":{"type":"rate_limit_error","message":"Slow down"}}\n\n']
     )
     assert (error.info.status, error.info.type, error.info.message) == (
         429,
@@ -493,17 +479,9 @@ def test_server_tool_and_redacted_thinking_blocks_take_no_tool_index(every_split
         ]
     )  # fmt: skip
     chunks = every_split(decoder, stream)
-    calls = [
-        call
-        for item in chunks
-        if item["choices"]
-        for call in item["choices"][0]["delta"].get("tool_calls", [])
-    ]
+    calls = [call for item in chunks if item["choices"] for call in item["choices"][0]["delta"].get("tool_calls", [])]
     assert calls == [
         {"index": 0, "id": "toolu_01X", "type": "function", "function": {"name": "get_weather", "arguments": ""}},
         {"index": 0, "function": {"arguments": '{"location": "Oslo"}'}},
     ]  # fmt: skip
-    assert (
-        assemble(chunks).choices[0].message.tool_calls[0].function.arguments
-        == '{"location": "Oslo"}'
-    )
+    assert assemble(chunks).choices[0].message.tool_calls[0].function.arguments == '{"location": "Oslo"}'

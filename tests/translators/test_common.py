@@ -37,9 +37,7 @@ def test_positive_int_is_none_when_absent_or_null():
 def test_requested_max_tokens_names_the_field_the_client_used():
     assert common.requested_max_tokens({}) is None
     assert common.requested_max_tokens({"max_tokens": 5}) == common.OutputLimit(5, "max_tokens")
-    assert common.requested_max_tokens({"max_completion_tokens": 6}) == common.OutputLimit(
-        6, "max_completion_tokens"
-    )
+    assert common.requested_max_tokens({"max_completion_tokens": 6}) == common.OutputLimit(6, "max_completion_tokens")
     both = {"max_tokens": 7, "max_completion_tokens": 7}
     assert common.requested_max_tokens(both) == common.OutputLimit(7, "max_completion_tokens")
 
@@ -117,7 +115,5 @@ def test_error_body_that_is_empty_or_not_json_loads_as_none():
         (16384, 100, 1024),  # the caller decides what an unfitting minimum means
     ],
 )
-def test_fitted_thinking_budget_keeps_a_quarter_of_the_limit_for_the_answer(
-    effort_budget, limit, expected
-):
+def test_fitted_thinking_budget_keeps_a_quarter_of_the_limit_for_the_answer(effort_budget, limit, expected):
     assert common.fitted_thinking_budget(effort_budget, limit, minimum=1024) == expected

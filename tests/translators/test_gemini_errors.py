@@ -57,9 +57,7 @@ def quota_exhausted(delay: str) -> bytes:
 
 
 def test_quota_exhausted_is_a_rate_limit_with_the_retry_delay_from_retry_info():
-    assert parse_error(
-        429, {"content-type": "application/json"}, quota_exhausted("17s")
-    ) == UpstreamErrorInfo(
+    assert parse_error(429, {"content-type": "application/json"}, quota_exhausted("17s")) == UpstreamErrorInfo(
         status=429,
         type="rate_limit_error",
         message=QUOTA_MESSAGE,

@@ -84,12 +84,8 @@ def test_tool_conversation_becomes_alternating_turns_with_grouped_function_respo
         {"role": "assistant", "content": "Paris 18 C clear; Oslo 9 C rain."},
         {"role": "user", "name": "ana", "content": "Thanks"},
     ]
-    request = build_request(
-        {"model": "gpt-4o", "messages": messages, "tools": [WEATHER_TOOL]}, upstream_model=MODEL
-    )
-    assert request["systemInstruction"] == {
-        "parts": [{"text": "You are terse."}, {"text": "Answer in English."}]
-    }
+    request = build_request({"model": "gpt-4o", "messages": messages, "tools": [WEATHER_TOOL]}, upstream_model=MODEL)
+    assert request["systemInstruction"] == {"parts": [{"text": "You are terse."}, {"text": "Answer in English."}]}
     assert request["contents"] == [
         {"role": "user", "parts": [{"text": "Weather in Paris and Oslo?"}]},
         {
@@ -309,9 +305,7 @@ def test_high_effort_under_4000_max_completion_tokens_thinks_within_three_quarte
         ("high", 100, 512),
     ],
 )
-def test_effort_budget_is_lowered_to_three_quarters_of_max_output_tokens_but_not_below_512(
-    effort, limit, budget
-):
+def test_effort_budget_is_lowered_to_three_quarters_of_max_output_tokens_but_not_below_512(effort, limit, budget):
     config = build(reasoning_effort=effort, max_tokens=limit)["generationConfig"]
     assert config["maxOutputTokens"] == limit
     assert config["thinkingConfig"] == {"thinkingBudget": budget, "includeThoughts": True}
@@ -323,9 +317,7 @@ def test_reasoning_effort_none_stays_off_under_any_limit():
 
 
 def test_request_path_quotes_the_model_into_one_segment():
-    assert (
-        request_path(upstream_model=MODEL, stream=False) == "/v1beta/models/gemini-2.5-flash:generateContent"
-    )
+    assert request_path(upstream_model=MODEL, stream=False) == "/v1beta/models/gemini-2.5-flash:generateContent"
     assert request_path(upstream_model="models/gemini-2.5-pro", stream=True) == (
         "/v1beta/models/gemini-2.5-pro:streamGenerateContent?alt=sse"
     )
@@ -395,9 +387,7 @@ def test_request_path_quotes_the_model_into_one_segment():
                 {"role": "user", "content": "x"},
                 {
                     "role": "assistant",
-                    "tool_calls": [
-                        {"id": "c", "type": "function", "function": {"name": "f", "arguments": "[1]"}}
-                    ],
+                    "tool_calls": [{"id": "c", "type": "function", "function": {"name": "f", "arguments": "[1]"}}],
                 },
             ],
             "messages[1].tool_calls[0].function.arguments",

@@ -135,9 +135,7 @@ def test_tool_calls_answered_round_trip_into_the_next_request_with_their_signatu
         {"role": "tool", "tool_call_id": calls[0]["id"], "content": '{"temp_c": 18}'},
         {"role": "tool", "tool_call_id": calls[1]["id"], "content": '{"temp_c": 9}'},
     ]
-    contents = build_request({"model": "gpt-4o", "messages": messages}, upstream_model="gemini-2.5-pro")[
-        "contents"
-    ]
+    contents = build_request({"model": "gpt-4o", "messages": messages}, upstream_model="gemini-2.5-pro")["contents"]
     assert contents[1] == FUNCTION_CALL_ANSWER["candidates"][0]["content"]
     assert [part["functionResponse"]["name"] for part in contents[2]["parts"]] == [
         "get_weather",
@@ -194,9 +192,7 @@ def test_candidate_stopped_by_safety_without_content_is_content_filter():
             {
                 "finishReason": "SAFETY",
                 "index": 0,
-                "safetyRatings": [
-                    {"category": "HARM_CATEGORY_HARASSMENT", "probability": "HIGH", "blocked": True}
-                ],
+                "safetyRatings": [{"category": "HARM_CATEGORY_HARASSMENT", "probability": "HIGH", "blocked": True}],
             }
         ],
         "usageMetadata": {"promptTokenCount": 9, "totalTokenCount": 9},
@@ -224,9 +220,7 @@ def test_candidate_stopped_by_safety_without_content_is_content_filter():
     ],
 )
 def test_finish_reasons_follow_the_table(reason, expected):
-    payload = {
-        "candidates": [{"content": {"parts": [{"text": "x"}], "role": "model"}, "finishReason": reason}]
-    }
+    payload = {"candidates": [{"content": {"parts": [{"text": "x"}], "role": "model"}, "finishReason": reason}]}
     assert parse(payload)["choices"][0]["finish_reason"] == expected
     assert FINISH_REASONS.get(reason, "stop") == expected
 

@@ -54,9 +54,7 @@ def candidate(*parts: dict[str, Any], finish: str | None = None, index: int | No
 TOOL_STREAM = sse(
     {
         "candidates": [
-            candidate(
-                {"text": "**Planning the lookup**\n\nI need the weather tool.", "thought": True}, index=0
-            )
+            candidate({"text": "**Planning the lookup**\n\nI need the weather tool.", "thought": True}, index=0)
         ],
         "usageMetadata": {"promptTokenCount": 70, "totalTokenCount": 70},
         "modelVersion": "gemini-2.5-pro",
@@ -106,9 +104,7 @@ def accumulate(chunks: list[dict[str, Any]]) -> Any:
 
 
 def choice_chunk(id: str, delta: dict[str, Any], finish: str | None = None, index: int = 0) -> dict[str, Any]:
-    return streams.choice_chunk(
-        id=id, model="gpt-4o", created=CREATED, delta=delta, finish_reason=finish, index=index
-    )
+    return streams.choice_chunk(id=id, model="gpt-4o", created=CREATED, delta=delta, finish_reason=finish, index=index)
 
 
 def test_text_stream_split_at_every_byte_gives_same_chunks_and_last_usage(every_split):
@@ -267,9 +263,7 @@ def test_content_then_error_gives_the_same_chunks_then_the_same_error_at_every_s
     assert (expected_error.info.status, expected_error.info.code) == (503, "UNAVAILABLE")
     for cut in range(len(stream) + 1):
         chunks, error = streams.run_until_error(decoder(), [stream[:cut], stream[cut:]])
-        assert chunks == expected_chunks and error.info == expected_error.info, (
-            f"split at byte {cut} differs"
-        )
+        assert chunks == expected_chunks and error.info == expected_error.info, f"split at byte {cut} differs"
     bytewise = [stream[index : index + 1] for index in range(len(stream))]
     chunks, error = streams.run_until_error(decoder(), bytewise)
     assert chunks == expected_chunks and error.info == expected_error.info
@@ -308,9 +302,7 @@ def test_stream_ending_before_a_finish_reason_raises_on_close(cut):
 
 def test_one_candidate_finished_of_two_is_still_truncated():
     machine = decoder()
-    machine.feed(
-        sse({"candidates": [candidate({"text": "a"}, finish="STOP"), candidate({"text": "b"}, index=1)]})
-    )
+    machine.feed(sse({"candidates": [candidate({"text": "a"}, finish="STOP"), candidate({"text": "b"}, index=1)]}))
     with pytest.raises(StreamError):
         machine.close()
 

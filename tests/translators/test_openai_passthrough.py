@@ -5,23 +5,35 @@ from translators import openai as passthrough
 from translators.errors import StreamError, TranslationError
 
 CHUNK = {"id": "c1", "object": "chat.completion.chunk", "created": 1, "model": "upstream-name"}
-STREAM = b"".join([
-    b'data: ' + orjson.dumps({**CHUNK, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}}],
-                              "usage": None}) + b"\n\n",
-    # The upstream's model name appearing inside content must survive untouched.
-    b'data: ' + orjson.dumps({**CHUNK, "choices": [{"index": 0, "delta": {"content": 'I am "model": "upstream-name" é'}}],
-                              "usage": None}) + b"\r\n\r\n",
-    b': keep-alive comment\n\n',
-    b'data: ' + orjson.dumps({**CHUNK, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
-                              "usage": None}) + b"\n\n",
-    b'data: ' + orjson.dumps({**CHUNK, "choices": [], "usage": {"prompt_tokens": 3, "completion_tokens": 2,
-                                                                "total_tokens": 5}}) + b"\n\n",
-    b"data: [DONE]\n\n",
-])
+STREAM = b"".join(
+    [
+        b"data: "
+        + orjson.dumps(
+            {**CHUNK, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}}], "usage": None}
+        )
+        + b"\n\n",
+        # The upstream's model name appearing inside content must survive untouched.
+        b"data: "
+        + orjson.dumps(
+            {**CHUNK, "choices": [{"index": 0, "delta": {"content": 'I am "model": "upstream-name" é'}}], "usage": None}
+        )
+        + b"\r\n\r\n",
+        b": keep-alive comment\n\n",
+        b"data: "
+        + orjson.dumps({**CHUNK, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}], "usage": None})
+        + b"\n\n",
+        b"data: "
+        + orjson.dumps(
+            {**CHUNK, "choices": [], "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5}}
+        )
+        + b"\n\n",
+        b"data: [DONE]\n\n",
+    ]
+)
 
 
 def decode(events):
-    return [e if e.startswith(b"data: [DONE]") else orjson.loads(e[len(b"data: "):]) for e in events]
+    return [e if e.startswith(b"data: [DONE]") else orjson.loads(e[len(b"data: ") :]) for e in events]
 
 
 def test_stream_split_at_every_byte_gives_same_events_without_usage(every_split):
@@ -56,7 +68,8 @@ def test_stream_cut_before_any_finish_reason_raises_instead_of_looking_complete(
 def test_error_object_and_non_json_inside_the_stream_raise_stream_error():
     with pytest.raises(StreamError) as caught:
         passthrough.PassthroughStream(model="m", keep_usage=False).feed(
-            b'data: {"error": {"message": "overloaded", "type": "server_error"}}\n\n')
+            b'data: {"error": {"message": "overloaded", "type": "server_error"}}\n\n'
+        )
     assert caught.value.info.message == "overloaded"
     with pytest.raises(StreamError):
         passthrough.PassthroughStream(model="m", keep_usage=False).feed(b"data: {oops\n\n")
@@ -72,8 +85,9 @@ def test_build_request_sets_upstream_model_and_always_asks_for_stream_usage():
 
 
 def test_rewrite_response_changes_only_the_top_level_model():
-    raw = orjson.dumps({"model": "real", "choices": [{"message": {"content": '"model":"real"'}}],
-                        "usage": {"total_tokens": 3}})
+    raw = orjson.dumps(
+        {"model": "real", "choices": [{"message": {"content": '"model":"real"'}}], "usage": {"total_tokens": 3}}
+    )
     body, usage = passthrough.rewrite_response(raw, model="alias")
     document = orjson.loads(body)
     assert document["model"] == "alias"
@@ -84,7 +98,9 @@ def test_rewrite_response_changes_only_the_top_level_model():
 
 
 def test_parse_error_reads_openai_envelopes_and_falls_back_to_status():
-    info = passthrough.parse_error(400, {}, b'{"error": {"message": "bad", "type": "invalid_request_error", "code": "x"}}')
+    info = passthrough.parse_error(
+        400, {}, b'{"error": {"message": "bad", "type": "invalid_request_error", "code": "x"}}'
+    )
     assert (info.type, info.message, info.code) == ("invalid_request_error", "bad", "x")
     assert passthrough.parse_error(503, {}, b"<html>down</html>").type == "server_error"
     assert passthrough.parse_error(429, {}, b"").message == "upstream answered HTTP 429"

@@ -46,12 +46,9 @@ def test_package_exports_exactly_the_translator_interface(package):
 @pytest.mark.parametrize("modules", [*DIALECTS.values(), SHARED], ids=[*DIALECTS, "shared"])
 def test_fresh_import_loads_none_of_gateway_httpx_starlette_anyio(modules):
     probe = (
-        f"import sys, {', '.join(modules)}\n"
-        f"print(sorted(m for m in sys.modules if m.split('.')[0] in {FORBIDDEN!r}))"
+        f"import sys, {', '.join(modules)}\nprint(sorted(m for m in sys.modules if m.split('.')[0] in {FORBIDDEN!r}))"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT
-    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT)
     assert result.stdout.strip() == "[]"
 
 
@@ -62,7 +59,5 @@ def test_no_module_imports_io_libraries_or_awaits(package):
     for source in sources:
         text = source.read_text()
         for name in FORBIDDEN:
-            assert f"import {name}" not in text and f"from {name}" not in text, (
-                f"{source.name} imports {name}"
-            )
+            assert f"import {name}" not in text and f"from {name}" not in text, f"{source.name} imports {name}"
         assert "await " not in text and "async def" not in text, f"{source.name} is not synchronous"

@@ -57,9 +57,7 @@ def test_non_json_body_keeps_its_text_as_the_message():
     assert (info.type, info.message, info.code) == ("server_error", body.decode(), None)
 
 
-@pytest.mark.parametrize(
-    "body", [b"", b"null", b"[1, 2]", b'{"error": null}', b'{"error": {"code": 5}}', b"\xff\xfe"]
-)
+@pytest.mark.parametrize("body", [b"", b"null", b"[1, 2]", b'{"error": null}', b'{"error": {"code": 5}}', b"\xff\xfe"])
 def test_empty_or_odd_bodies_still_give_a_sensible_info(body):
     info = parse_error(503, {}, body)
     assert (info.status, info.type) == (503, "server_error")

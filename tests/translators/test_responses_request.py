@@ -464,8 +464,16 @@ def test_name_annotations_and_echoed_reasoning_content_on_messages_are_dropped()
     request = build(
         messages=[
             {"role": "user", "name": "alice", "content": "2+2?"},
-            {"role": "assistant", "content": "4", "reasoning_content": "Simple arithmetic.", "annotations": [],
-             "refusal": None, "tool_calls": None, "audio": None, "function_call": None},
+            {
+                "role": "assistant",
+                "content": "4",
+                "reasoning_content": "Simple arithmetic.",
+                "annotations": [],
+                "refusal": None,
+                "tool_calls": None,
+                "audio": None,
+                "function_call": None,
+            },
             {"role": "user", "content": "Thanks"},
         ]
     )

@@ -23,9 +23,7 @@ CREATED = 1_741_476_777
 RESPONSE_ID = "resp_67ccd3a9da748190baa7f1570fe91ac604becb25c45c1d41"
 
 
-def response(
-    output: list[dict[str, Any]], status: str = "completed", **fields: Any
-) -> dict[str, Any]:
+def response(output: list[dict[str, Any]], status: str = "completed", **fields: Any) -> dict[str, Any]:
     fields.setdefault("usage", usage_fields())
     payload = response_object(
         id=RESPONSE_ID, created_at=1741476777, model="gpt-4o-2024-08-06", status=status, output=output, **fields
@@ -34,7 +32,9 @@ def response(
     return payload
 
 
-def message_item(*parts: dict[str, Any], item_id: str = "msg_67ccd3acc8d48190a77525dc6de64b4104becb25c45c1d41") -> dict[str, Any]:
+def message_item(
+    *parts: dict[str, Any], item_id: str = "msg_67ccd3acc8d48190a77525dc6de64b4104becb25c45c1d41"
+) -> dict[str, Any]:
     return {"type": "message", "id": item_id, "status": "completed", "role": "assistant", "content": list(parts)}
 
 

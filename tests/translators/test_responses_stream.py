@@ -387,8 +387,15 @@ def test_response_failed_raises_stream_error_with_the_upstreams_message_after_ea
 
 
 def test_documented_error_event_raises_stream_error_with_its_code_and_message():
-    stream = sse(created(), {"type": "error", "code": "rate_limit_exceeded",
-                             "message": "Rate limit reached for gpt-4.1 on tokens per min (TPM).", "param": None})
+    stream = sse(
+        created(),
+        {
+            "type": "error",
+            "code": "rate_limit_exceeded",
+            "message": "Rate limit reached for gpt-4.1 on tokens per min (TPM).",
+            "param": None,
+        },
+    )
     chunks, error = run_until_error([stream])
     assert deltas(chunks) == [{"role": "assistant", "content": ""}]
     assert (error.info.status, error.info.type, error.info.code) == (429, "rate_limit_error", "rate_limit_exceeded")

@@ -31,13 +31,23 @@ class Reply:
 
 
 def completion(text: str = "hi", *, prompt: int = 3, completion_tokens: int = 2) -> Reply:
-    return Reply(body=orjson.dumps({
-        "id": "chatcmpl-1", "object": "chat.completion", "created": 1, "model": "upstream-model",
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
-        "usage": {"prompt_tokens": prompt, "completion_tokens": completion_tokens,
-                  "total_tokens": prompt + completion_tokens,
-                  "prompt_tokens_details": {"cached_tokens": 1}},
-    }))
+    return Reply(
+        body=orjson.dumps(
+            {
+                "id": "chatcmpl-1",
+                "object": "chat.completion",
+                "created": 1,
+                "model": "upstream-model",
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+                "usage": {
+                    "prompt_tokens": prompt,
+                    "completion_tokens": completion_tokens,
+                    "total_tokens": prompt + completion_tokens,
+                    "prompt_tokens_details": {"cached_tokens": 1},
+                },
+            }
+        )
+    )
 
 
 def stream(*texts: str, finish: bool = True, usage: bool = True, cut: bool = False) -> Reply:
@@ -45,13 +55,19 @@ def stream(*texts: str, finish: bool = True, usage: bool = True, cut: bool = Fal
         return b"data: " + orjson.dumps(payload) + b"\n\n"
 
     base = {"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1, "model": "upstream-model"}
-    chunks = [event({**base, "choices": [{"index": 0, "delta": {"content": t}, "finish_reason": None}]})
-              for t in texts]
+    chunks = [event({**base, "choices": [{"index": 0, "delta": {"content": t}, "finish_reason": None}]}) for t in texts]
     if finish:
         chunks.append(event({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}))
     if usage:
-        chunks.append(event({**base, "choices": [], "usage": {"prompt_tokens": 4, "completion_tokens": len(texts),
-                                                               "total_tokens": 4 + len(texts)}}))
+        chunks.append(
+            event(
+                {
+                    **base,
+                    "choices": [],
+                    "usage": {"prompt_tokens": 4, "completion_tokens": len(texts), "total_tokens": 4 + len(texts)},
+                }
+            )
+        )
     if not cut:
         chunks.append(b"data: [DONE]\n\n")
     return Reply(chunks=tuple(chunks), headers={"content-type": "text/event-stream"}, break_stream=cut)

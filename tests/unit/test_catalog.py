@@ -30,10 +30,15 @@ def catalog(text=CONFIG):
 def test_prefixed_and_bare_ids_resolve_and_the_same_id_pools_across_entries_and_keys():
     c = catalog()
     assert [(t.credential.provider.name, t.upstream_model) for t in c.resolve("p/nice").targets] == [
-        ("one", "real-model"), ("one", "real-model")]
+        ("one", "real-model"),
+        ("one", "real-model"),
+    ]
     bare = c.resolve("nice")
     assert [(t.credential.provider.name, t.upstream_model) for t in bare.targets] == [
-        ("one", "real-model"), ("one", "real-model"), ("two", "nice")]
+        ("one", "real-model"),
+        ("one", "real-model"),
+        ("two", "nice"),
+    ]
     assert bare.owned_by == "one"
 
 

@@ -15,18 +15,22 @@ def test_missing_variable_names_the_key_path_and_line():
     assert [str(p) for p in caught.value.problems] == [
         "openai-compatibility[0].base-url (line 4): environment variable BASE is not set; "
         "export it or write ${BASE:-default}",
-        "openai-compatibility[0].base-url (line 4): must start with http:// or https://"]
+        "openai-compatibility[0].base-url (line 4): must start with http:// or https://",
+    ]
 
 
 def test_unknown_keys_warn_with_a_suggestion_at_every_depth():
     _, warnings = parse_config(
         "api-key: [x]\nopenai-compatibility:\n  - name: x\n    base-url: http://x/v1\n    modles: []\n"
-        "    api-key-entries: [{api-key: k, proxy-url: direct}]\n", {})
+        "    api-key-entries: [{api-key: k, proxy-url: direct}]\n",
+        {},
+    )
     assert [str(w) for w in warnings] == [
         "api-key (line 1): unknown key, ignored; did you mean 'api-keys'?",
         "openai-compatibility[0].modles (line 5): unknown key, ignored; did you mean 'models'?",
         "openai-compatibility[0].api-key-entries[0].proxy-url (line 6): unknown key, ignored; "
-        "not an option of llm-gateway"]
+        "not an option of llm-gateway",
+    ]
 
 
 def test_invalid_yaml_and_non_mapping_files_are_refused_with_a_line():
@@ -47,7 +51,9 @@ def test_secrets_never_appear_in_validation_errors_or_reprs():
 
 def test_duplicate_entry_names_are_refused():
     with pytest.raises(ConfigError) as caught:
-        parse_config("openai-compatibility:\n  - {name: a, base-url: 'http://a'}\n  - {name: a, base-url: 'http://b'}\n", {})
+        parse_config(
+            "openai-compatibility:\n  - {name: a, base-url: 'http://a'}\n  - {name: a, base-url: 'http://b'}\n", {}
+        )
     assert "two entries are named 'a'" in str(caught.value)
 
 
@@ -68,14 +74,17 @@ chains:
 
 
 def test_a_chain_of_chains_and_passthrough_ids_is_accepted():
-    config, _ = parse_config("""
+    config, _ = parse_config(
+        """
 openai-compatibility:
   - {name: a, prefix: any, base-url: "http://a/v1"}
   - {name: b, base-url: "http://b/v1", models: [{name: m}]}
 chains:
   - {name: inner, models: [any/vendor/model, m]}
   - {name: outer, models: [inner, m]}
-""", {})
+""",
+        {},
+    )
     from gateway.routing.catalog import build_catalog
 
     route = build_catalog(config).route("outer")
@@ -84,8 +93,11 @@ chains:
 
 def test_values_yaml_cannot_construct_and_credentials_in_urls_are_config_problems():
     with pytest.raises(ConfigError) as caught:
-        parse_config("azure-openai:\n  - {name: a, base-url: 'https://x', api-version: 2024-02-30,"
-                     " api-key-entries: [{api-key: k}], models: [{name: m}]}\n", {})
+        parse_config(
+            "azure-openai:\n  - {name: a, base-url: 'https://x', api-version: 2024-02-30,"
+            " api-key-entries: [{api-key: k}], models: [{name: m}]}\n",
+            {},
+        )
     assert caught.value.problems[0].path == "(yaml)"
     with pytest.raises(ConfigError) as caught:
         parse_config("openai-compatibility:\n  - {name: a, base-url: 'https://user:pw@x/v1'}\n", {})

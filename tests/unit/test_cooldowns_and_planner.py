@@ -21,7 +21,7 @@ def test_retry_after_is_honoured_up_to_the_ceiling():
     assert book.rate_limited("c", "m", retry_after=12.0, now=1000.0) == 1012.0
     assert book.blocked_until("c", "m", now=1011.9) == 1012.0
     assert book.blocked_until("c", "m", now=1012.0) == 0.0
-    assert book.rate_limited("c", "m", retry_after=10 ** 6, now=2000.0) == 2100.0
+    assert book.rate_limited("c", "m", retry_after=10**6, now=2000.0) == 2100.0
 
 
 def test_backoff_without_a_hint_doubles_from_one_second_capped_and_success_resets_it():
@@ -70,8 +70,9 @@ def test_plan_with_every_target_cooling_reports_the_earliest_recovery():
 
 
 def test_priority_tiers_come_first_and_the_strategy_orders_inside_a_tier():
-    targets = tuple(Target(Credential(PROVIDER, f"k{i}", f"c{i}"), "m", priority) for i, priority in
-                    enumerate([0, 5, 5, 0]))
+    targets = tuple(
+        Target(Credential(PROVIDER, f"k{i}", f"c{i}"), "m", priority) for i, priority in enumerate([0, 5, 5, 0])
+    )
     router = Planner("round-robin", CooldownStore(CooldownConfig()), health())
     orders = [[t.credential.id for t in router.plan(Pool("m", targets, "p"), now=0.0).targets] for _ in range(2)]
     assert [o[:2] for o in orders] == [["c1", "c2"], ["c2", "c1"]]

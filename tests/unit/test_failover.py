@@ -48,8 +48,14 @@ def setup():
     exchanges: list[Exchange] = []
     ids = iter(f"id{n:04d}" for n in range(10_000))
     config, _ = parse_config(CONFIG, {})
-    gateway = Gateway(config, clock=clock, monotonic=clock, new_id=lambda: next(ids),
-                      transports={"http": fake}, observers=(exchanges.append,))
+    gateway = Gateway(
+        config,
+        clock=clock,
+        monotonic=clock,
+        new_id=lambda: next(ids),
+        transports={"http": fake},
+        observers=(exchanges.append,),
+    )
     return gateway, fake, clock, exchanges
 
 
@@ -123,7 +129,13 @@ async def test_the_exchange_records_key_route_usage_bytes_and_echoes_the_request
     assert generated.headers["x-request-id"].startswith("id")
     record = exchanges[0]
     assert (record.request_id, record.key_name, record.dialect, record.endpoint, record.model, record.route) == (
-        "abc-123", "team-a", "openai", "chat", "m", "m")
+        "abc-123",
+        "team-a",
+        "openai",
+        "chat",
+        "m",
+        "m",
+    )
     assert record.usage is not None and (record.usage.input, record.usage.output, record.usage.cached) == (7, 5, 1)
     assert record.status == 200 and record.bytes_out == len(answer.content) and record.ended == "completed"
     assert record.finished and record.duration is not None
@@ -136,7 +148,9 @@ async def test_errors_before_routing_are_recorded_once_with_their_status(setup):
         unknown = await http.post("/v1/chat/completions", json={**CHAT, "model": "nope"}, headers=AUTH)
     assert (missing_key.status_code, unknown.status_code) == (401, 404)
     assert [(e.status, e.ended, e.error_type) for e in exchanges] == [
-        (401, "error", "invalid_api_key"), (404, "error", "model_not_found")]
+        (401, "error", "invalid_api_key"),
+        (404, "error", "model_not_found"),
+    ]
     assert missing_key.headers["x-request-id"] == exchanges[0].request_id
 
 
@@ -164,8 +178,12 @@ async def test_a_reload_mid_request_leaves_the_request_on_its_config_and_the_nex
     gateway, fake, _, _ = setup
     gate = asyncio.Event()
     fake.script("http://first/v1", Reply(body=completion("old config").body, gate=gate))
-    new_config, _ = parse_config(CONFIG.replace("alias: m}]\n  - name: second", "alias: m}]\n  - name: third")
-                                 .replace("http://second/v1", "http://third/v1"), {})
+    new_config, _ = parse_config(
+        CONFIG.replace("alias: m}]\n  - name: second", "alias: m}]\n  - name: third").replace(
+            "http://second/v1", "http://third/v1"
+        ),
+        {},
+    )
     fake.script("http://third/v1", completion("third"))
     async with client(gateway) as http:
         in_flight = asyncio.ensure_future(http.post("/v1/chat/completions", json=CHAT, headers=AUTH))

@@ -72,14 +72,20 @@ def test_shared_packages_import_no_stage():
     offenders = []
     for part, path in _gateway_modules():
         if part in SHARED:
-            offenders += [f"{path.relative_to(ROOT)} imports {name}" for name in _imports(path)
-                          if _part(name) in set(PATH) | WIRING - {"__init__"}]
+            offenders += [
+                f"{path.relative_to(ROOT)} imports {name}"
+                for name in _imports(path)
+                if _part(name) in set(PATH) | WIRING - {"__init__"}
+            ]
     assert offenders == []
 
 
 def test_aiohttp_is_imported_only_inside_the_upstream_package():
-    offenders = [f"{path.relative_to(ROOT)}" for part, path in _gateway_modules()
-                 if part != "upstream" and any(n.split(".")[0] == "aiohttp" for n in _imports(path))]
+    offenders = [
+        f"{path.relative_to(ROOT)}"
+        for part, path in _gateway_modules()
+        if part != "upstream" and any(n.split(".")[0] == "aiohttp" for n in _imports(path))
+    ]
     assert offenders == []
 
 

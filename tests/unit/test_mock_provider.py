@@ -28,14 +28,22 @@ WEATHER = {
         "name": "get_weather",
         "parameters": {
             "type": "object",
-            "properties": {"city": {"type": "string"}, "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]},
-                           "days": {"type": "integer"}},
+            "properties": {
+                "city": {"type": "string"},
+                "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]},
+                "days": {"type": "integer"},
+            },
             "required": ["city", "unit"],
         },
     },
 }
-SEARCH = {"type": "function", "function": {"name": "search", "parameters": {
-    "type": "object", "properties": {"query": {"type": "string"}}, "required": ["query"]}}}
+SEARCH = {
+    "type": "function",
+    "function": {
+        "name": "search",
+        "parameters": {"type": "object", "properties": {"query": {"type": "string"}}, "required": ["query"]},
+    },
+}
 
 
 def chat_body(text: Any = "Hello there, mock!", **extra: Any) -> dict[str, Any]:
@@ -90,10 +98,20 @@ def test_whole_chat_answer_has_the_openai_shape_and_parses_with_the_sdk():
     document = whole(chat_body())
     completion = ChatCompletion.model_validate(document)
     assert (completion.id, completion.object, completion.created, completion.model) == (
-        "chatcmpl-test", "chat.completion", 1_700_000_000, "mock-1")
+        "chatcmpl-test",
+        "chat.completion",
+        1_700_000_000,
+        "mock-1",
+    )
     assert document["system_fingerprint"] is None
-    assert document["choices"] == [{"index": 0, "logprobs": None, "finish_reason": "stop", "message": {
-        "role": "assistant", "content": document["choices"][0]["message"]["content"], "refusal": None}}]
+    assert document["choices"] == [
+        {
+            "index": 0,
+            "logprobs": None,
+            "finish_reason": "stop",
+            "message": {"role": "assistant", "content": document["choices"][0]["message"]["content"], "refusal": None},
+        }
+    ]
     usage = document["usage"]
     assert usage["prompt_tokens"] == 3 + 1  # three words, one message
     assert usage["completion_tokens"] == len(completion.choices[0].message.content.split())
@@ -107,9 +125,15 @@ def test_same_request_gives_the_same_bytes():
 
 
 def test_chat_answer_echoes_a_bounded_prefix_of_the_last_user_message():
-    body = {"model": "mock-1", "messages": [
-        {"role": "system", "content": "Be brief."}, {"role": "user", "content": "first question"},
-        {"role": "assistant", "content": "first answer"}, {"role": "user", "content": "second   question\nhere"}]}
+    body = {
+        "model": "mock-1",
+        "messages": [
+            {"role": "system", "content": "Be brief."},
+            {"role": "user", "content": "first question"},
+            {"role": "assistant", "content": "first answer"},
+            {"role": "user", "content": "second   question\nhere"},
+        ],
+    }
     assert "second question here" in whole(body)["choices"][0]["message"]["content"]
     long = "word " * 100
     content = whole(chat_body(long))["choices"][0]["message"]["content"]
@@ -117,9 +141,11 @@ def test_chat_answer_echoes_a_bounded_prefix_of_the_last_user_message():
 
 
 def test_non_text_parts_are_counted_not_echoed():
-    parts = [{"type": "text", "text": "What is this?"},
-             {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}},
-             {"type": "image_url", "image_url": {"url": "https://example.com/cat.png"}}]
+    parts = [
+        {"type": "text", "text": "What is this?"},
+        {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}},
+        {"type": "image_url", "image_url": {"url": "https://example.com/cat.png"}},
+    ]
     content = whole(chat_body(parts))["choices"][0]["message"]["content"]
     assert "What is this?" in content and "2 images" in content
     assert "base64" not in content and "example.com" not in content
@@ -144,14 +170,30 @@ def test_offered_tool_is_called_with_its_required_arguments_and_first_enum_value
 
 
 def test_without_required_properties_every_property_gets_a_placeholder_of_its_type():
-    properties = {"s": {"type": "string"}, "i": {"type": "integer"}, "n": {"type": "number"},
-                  "b": {"type": "boolean"}, "a": {"type": "array", "items": {"type": "string"}},
-                  "o": {"type": "object"}, "maybe": {"type": ["null", "integer"]}, "e": {"enum": [3, 4]},
-                  "nested": {"type": "object", "properties": {"x": {"type": "boolean"}}, "required": ["x"]}}
+    properties = {
+        "s": {"type": "string"},
+        "i": {"type": "integer"},
+        "n": {"type": "number"},
+        "b": {"type": "boolean"},
+        "a": {"type": "array", "items": {"type": "string"}},
+        "o": {"type": "object"},
+        "maybe": {"type": ["null", "integer"]},
+        "e": {"enum": [3, 4]},
+        "nested": {"type": "object", "properties": {"x": {"type": "boolean"}}, "required": ["x"]},
+    }
     tool = {"type": "function", "function": {"name": "f", "parameters": {"type": "object", "properties": properties}}}
     call = whole(chat_body(tools=[tool]))["choices"][0]["message"]["tool_calls"][0]
     assert orjson.loads(call["function"]["arguments"]) == {
-        "s": "mock", "i": 1, "n": 1, "b": True, "a": [], "o": {}, "maybe": 1, "e": 3, "nested": {"x": True}}
+        "s": "mock",
+        "i": 1,
+        "n": 1,
+        "b": True,
+        "a": [],
+        "o": {},
+        "maybe": 1,
+        "e": 3,
+        "nested": {"x": True},
+    }
 
 
 def test_tool_choice_names_the_function_or_turns_tools_off():
@@ -165,11 +207,25 @@ def test_tool_choice_names_the_function_or_turns_tools_off():
 
 
 def test_after_a_tool_result_the_answer_is_text_mentioning_the_result():
-    body = {"model": "mock-1", "tools": [WEATHER], "messages": [
-        {"role": "user", "content": "weather in Paris?"},
-        {"role": "assistant", "content": None, "tool_calls": [{"id": "call_1", "type": "function", "function": {
-            "name": "get_weather", "arguments": '{"city": "Paris", "unit": "celsius"}'}}]},
-        {"role": "tool", "tool_call_id": "call_1", "content": '{"temperature": 21, "sky": "clear"}' + " x" * 200}]}
+    body = {
+        "model": "mock-1",
+        "tools": [WEATHER],
+        "messages": [
+            {"role": "user", "content": "weather in Paris?"},
+            {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [
+                    {
+                        "id": "call_1",
+                        "type": "function",
+                        "function": {"name": "get_weather", "arguments": '{"city": "Paris", "unit": "celsius"}'},
+                    }
+                ],
+            },
+            {"role": "tool", "tool_call_id": "call_1", "content": '{"temperature": 21, "sky": "clear"}' + " x" * 200},
+        ],
+    }
     choice = whole(body)["choices"][0]
     assert choice["finish_reason"] == "stop" and "tool_calls" not in choice["message"]
     assert '{"temperature": 21, "sky": "clear"}' in choice["message"]["content"]
@@ -181,7 +237,8 @@ def test_n_gives_that_many_identical_choices_and_counts_their_tokens():
     document = whole(chat_body(n=3))
     assert [choice["index"] for choice in document["choices"]] == [0, 1, 2]
     assert {orjson.dumps(choice["message"]) for choice in document["choices"]} == {
-        orjson.dumps(single["choices"][0]["message"])}
+        orjson.dumps(single["choices"][0]["message"])
+    }
     assert document["usage"]["completion_tokens"] == 3 * single["usage"]["completion_tokens"]
 
 
@@ -200,15 +257,22 @@ def test_stream_events_parse_and_join_to_the_whole_answers_text(extra):
     document = whole(chat_body(**extra))
     chunks = events(chat_body(**extra))
     assert chunks[0]["choices"][0]["delta"] == {"role": "assistant", "content": ""}
-    assert all(chunk["id"] == "chatcmpl-test" and chunk["object"] == "chat.completion.chunk"
-               and chunk["created"] == 1_700_000_000 and chunk["model"] == "mock-1" for chunk in chunks)
+    assert all(
+        chunk["id"] == "chatcmpl-test"
+        and chunk["object"] == "chat.completion.chunk"
+        and chunk["created"] == 1_700_000_000
+        and chunk["model"] == "mock-1"
+        for chunk in chunks
+    )
     content = [chunk for chunk in chunks if chunk["choices"] and chunk["choices"][0]["delta"].get("content")]
     assert len(content) >= 2  # split into pieces of a few words
     assembled = assemble(chunks)
     assert [choice.message.content for choice in assembled.choices] == [
-        choice["message"]["content"] for choice in document["choices"]]
+        choice["message"]["content"] for choice in document["choices"]
+    ]
     assert [choice.finish_reason for choice in assembled.choices] == [
-        choice["finish_reason"] for choice in document["choices"]]
+        choice["finish_reason"] for choice in document["choices"]
+    ]
     finish = [chunk for chunk in chunks if chunk["choices"] and chunk["choices"][0]["finish_reason"]]
     assert all(chunk["choices"][0]["delta"] == {} for chunk in finish)
 
@@ -218,8 +282,12 @@ def test_tool_call_stream_assembles_to_the_whole_answers_tool_call():
     expected = whole(body)["choices"][0]["message"]["tool_calls"][0]
     chunks = events(body)
     header = chunks[1]["choices"][0]["delta"]["tool_calls"][0]
-    assert header == {"index": 0, "id": expected["id"], "type": "function",
-                      "function": {"name": "get_weather", "arguments": ""}}
+    assert header == {
+        "index": 0,
+        "id": expected["id"],
+        "type": "function",
+        "function": {"name": "get_weather", "arguments": ""},
+    }
     fragments = [chunk["choices"][0]["delta"]["tool_calls"][0]["function"]["arguments"] for chunk in chunks[2:-1]]
     assert len(fragments) >= 2 and all(fragments)
     assert chunks[-1]["choices"][0] == {"index": 0, "delta": {}, "logprobs": None, "finish_reason": "tool_calls"}
@@ -267,7 +335,8 @@ def test_fail_status_503_is_a_server_error_without_retry_after():
     assert failed.status == 503 and "retry-after" not in dict(failed.headers)
     assert error_of(failed)["type"] == "server_error"
     assert error_of(reply(chat_body(), entry=MockEntry(fail_every=1, fail_status=400)))["type"] == (
-        "invalid_request_error")
+        "invalid_request_error"
+    )
 
 
 def test_unknown_path_is_a_404_in_the_error_envelope():
@@ -275,23 +344,26 @@ def test_unknown_path_is_a_404_in_the_error_envelope():
     assert answer.status == 404 and "/images/generations" in error_of(answer)["message"]
 
 
-@pytest.mark.parametrize(("path", "body", "param"), [
-    ("/chat/completions", [1, 2], None),
-    ("/chat/completions", "text", None),
-    ("/chat/completions", {"model": "mock-1"}, "messages"),
-    ("/chat/completions", {"model": "mock-1", "messages": []}, "messages"),
-    ("/chat/completions", {"model": "mock-1", "messages": "hi"}, "messages"),
-    ("/chat/completions", {"model": "mock-1", "messages": ["hi"]}, "messages[0]"),
-    ("/chat/completions", {"messages": [{"role": "user", "content": "hi"}]}, "model"),
-    ("/chat/completions", chat_body(n=0), "n"),
-    ("/chat/completions", chat_body(max_tokens="ten"), "max_tokens"),
-    ("/chat/completions", chat_body(max_completion_tokens=True), "max_completion_tokens"),
-    ("/chat/completions", chat_body(tools={"type": "function"}), "tools"),
-    ("/completions", {"model": "mock-1", "prompt": [1, 2, 3]}, "prompt"),
-    ("/embeddings", {"model": "mock-1", "input": []}, "input"),
-    ("/embeddings", {"model": "mock-1", "input": "x", "dimensions": 10**9}, "dimensions"),
-    ("/embeddings", {"model": "mock-1", "input": "x", "encoding_format": "int8"}, "encoding_format"),
-])
+@pytest.mark.parametrize(
+    ("path", "body", "param"),
+    [
+        ("/chat/completions", [1, 2], None),
+        ("/chat/completions", "text", None),
+        ("/chat/completions", {"model": "mock-1"}, "messages"),
+        ("/chat/completions", {"model": "mock-1", "messages": []}, "messages"),
+        ("/chat/completions", {"model": "mock-1", "messages": "hi"}, "messages"),
+        ("/chat/completions", {"model": "mock-1", "messages": ["hi"]}, "messages[0]"),
+        ("/chat/completions", {"messages": [{"role": "user", "content": "hi"}]}, "model"),
+        ("/chat/completions", chat_body(n=0), "n"),
+        ("/chat/completions", chat_body(max_tokens="ten"), "max_tokens"),
+        ("/chat/completions", chat_body(max_completion_tokens=True), "max_completion_tokens"),
+        ("/chat/completions", chat_body(tools={"type": "function"}), "tools"),
+        ("/completions", {"model": "mock-1", "prompt": [1, 2, 3]}, "prompt"),
+        ("/embeddings", {"model": "mock-1", "input": []}, "input"),
+        ("/embeddings", {"model": "mock-1", "input": "x", "dimensions": 10**9}, "dimensions"),
+        ("/embeddings", {"model": "mock-1", "input": "x", "encoding_format": "int8"}, "encoding_format"),
+    ],
+)
 def test_malformed_requests_get_a_400_naming_what_is_wrong(path, body, param):
     answer = reply(body, path)
     assert answer.status == 400
@@ -299,29 +371,81 @@ def test_malformed_requests_get_a_400_naming_what_is_wrong(path, body, param):
     assert error["type"] == "invalid_request_error" and error["param"] == param and error["message"]
 
 
-ODD = [None, True, False, 0, -1, 2, 1.5, "", "x", "none", "tool", [], {}, [None], [1], ["x"], [{}],
-       {"type": "text"}, {"type": "text", "text": 5}, {"type": "function"}, {"type": "function", "function": {}},
-       {"type": "function", "function": {"name": "f", "parameters": {"properties": [], "required": "x"}}},
-       {"type": "function", "function": {"name": "f", "parameters": {
-           "properties": {"a": {"type": 7}, "b": {"anyOf": []}, "c": {"enum": []}}, "required": ["a", "b", "c", 1]}}},
-       {"role": "tool"}, {"role": "user", "content": [{"type": "image_url"}, "x", None]},
-       {"include_usage": True}, "\u2028\x00\ud7ff"]
+ODD = [
+    None,
+    True,
+    False,
+    0,
+    -1,
+    2,
+    1.5,
+    "",
+    "x",
+    "none",
+    "tool",
+    [],
+    {},
+    [None],
+    [1],
+    ["x"],
+    [{}],
+    {"type": "text"},
+    {"type": "text", "text": 5},
+    {"type": "function"},
+    {"type": "function", "function": {}},
+    {"type": "function", "function": {"name": "f", "parameters": {"properties": [], "required": "x"}}},
+    {
+        "type": "function",
+        "function": {
+            "name": "f",
+            "parameters": {
+                "properties": {"a": {"type": 7}, "b": {"anyOf": []}, "c": {"enum": []}},
+                "required": ["a", "b", "c", 1],
+            },
+        },
+    },
+    {"role": "tool"},
+    {"role": "user", "content": [{"type": "image_url"}, "x", None]},
+    {"include_usage": True},
+    "\u2028\x00\ud7ff",
+]
 
 
 def odd_body(rng: random.Random) -> Any:
     if rng.random() < 0.05:
         return rng.choice(ODD)
-    keys = ["model", "messages", "tools", "tool_choice", "n", "max_tokens", "max_completion_tokens", "stream",
-            "stream_options", "prompt", "input", "dimensions", "encoding_format"]
+    keys = [
+        "model",
+        "messages",
+        "tools",
+        "tool_choice",
+        "n",
+        "max_tokens",
+        "max_completion_tokens",
+        "stream",
+        "stream_options",
+        "prompt",
+        "input",
+        "dimensions",
+        "encoding_format",
+    ]
     # Valid for all three endpoints until some keys get odd values.
-    body: dict[str, Any] = {"model": "mock-1", "messages": [{"role": "user", "content": "hi"}], "prompt": "hi",
-                            "input": "hi", "stream": rng.random() < 0.5}
+    body: dict[str, Any] = {
+        "model": "mock-1",
+        "messages": [{"role": "user", "content": "hi"}],
+        "prompt": "hi",
+        "input": "hi",
+        "stream": rng.random() < 0.5,
+    }
     for key in rng.sample(keys, rng.randint(1, 3)):
         body[key] = rng.choice(ODD)
     if rng.random() < 0.5:
-        body["messages"] = [rng.choice(ODD) if rng.random() < 0.3 else
-                            {"role": rng.choice(["user", "tool", "assistant", 5]), "content": rng.choice(ODD)}
-                            for _ in range(rng.randint(1, 3))]
+        body["messages"] = [
+            rng.choice(ODD)
+            if rng.random() < 0.3
+            else {"role": rng.choice(["user", "tool", "assistant", 5]), "content": rng.choice(ODD)}
+            for _ in range(rng.randint(1, 3))
+        ]
     return body
 
 
@@ -335,15 +459,16 @@ def test_odd_json_values_anywhere_never_raise_and_always_give_json_or_sse():
             assert answer.status in (200, 400), (path, body)
             if answer.chunks:
                 assert answer.chunks[-1] == b"data: [DONE]\n\n"
-                chunks = [orjson.loads(chunk[len(b"data: "):]) for chunk in answer.chunks[:-1]]
+                chunks = [orjson.loads(chunk[len(b"data: ") :]) for chunk in answer.chunks[:-1]]
                 if path == "/chat/completions":
                     assemble(chunks)
             elif answer.status == 200 and path == "/chat/completions":
                 ChatCompletion.model_validate(orjson.loads(answer.body))
             else:
                 orjson.loads(answer.body)
-            statuses[path, answer.status, bool(answer.chunks)] = statuses.get((path, answer.status,
-                                                                              bool(answer.chunks)), 0) + 1
+            statuses[path, answer.status, bool(answer.chunks)] = (
+                statuses.get((path, answer.status, bool(answer.chunks)), 0) + 1
+            )
     # The generator reaches every kind of answer, not only refusals.
     assert all(statuses.get((path, 200, False)) for path in ("/chat/completions", "/completions", "/embeddings"))
     assert statuses.get(("/chat/completions", 200, True)) and statuses.get(("/completions", 200, True))

@@ -5,8 +5,20 @@ import pytest
 from gateway.upstream.retry_after import parse_duration, retry_after_seconds
 
 
-@pytest.mark.parametrize(("text", "seconds"), [("1s", 1.0), ("6m0s", 360.0), ("250ms", 0.25), ("1h2m3s", 3723.0),
-                                               ("2", 2.0), ("0.5s", 0.5), ("soon", None), ("", None), ("5x", None)])
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [
+        ("1s", 1.0),
+        ("6m0s", 360.0),
+        ("250ms", 0.25),
+        ("1h2m3s", 3723.0),
+        ("2", 2.0),
+        ("0.5s", 0.5),
+        ("soon", None),
+        ("", None),
+        ("5x", None),
+    ],
+)
 def test_parse_duration_reads_openai_reset_formats(text, seconds):
     assert parse_duration(text) == seconds
 

@@ -109,9 +109,7 @@ def _retry_after(headers: Mapping[str, str], now: float | None) -> float | None:
     return max(0.0, min(known) - now) if known else None
 
 
-def parse_error(
-    status: int, headers: Mapping[str, str], body: bytes, *, now: float | None = None
-) -> UpstreamErrorInfo:
+def parse_error(status: int, headers: Mapping[str, str], body: bytes, *, now: float | None = None) -> UpstreamErrorInfo:
     """An Anthropic error answer as info; never raises, whatever the body holds.
 
     `now` (unix seconds) lets the reset timestamps count; without it only `retry-after` does,

@@ -33,9 +33,7 @@ __all__ = [
 Block = dict[str, Any]
 
 # Image formats Anthropic accepts (https://docs.anthropic.com/en/docs/build-with-claude/vision).
-IMAGE_MEDIA_TYPES: frozenset[str] = frozenset(
-    {"image/jpeg", "image/png", "image/gif", "image/webp"}
-)
+IMAGE_MEDIA_TYPES: frozenset[str] = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
 
 # Message fields with no Anthropic counterpart that change nothing the model is asked:
 # `name` only labels a participant; `refusal` on an assistant turn repeats its content;
@@ -127,9 +125,7 @@ def _file_block(part: Mapping[str, Any], path: str) -> Block:
     data_url = file.get("file_data") if isinstance(file, Mapping) else None
     if not isinstance(data_url, str) or not data_url.startswith("data:"):
         # A `file_id` names an OpenAI upload that Anthropic cannot fetch.
-        raise _fail(
-            "only inline file_data (a base64 data: URL) is supported", f"{path}.file.file_data"
-        )
+        raise _fail("only inline file_data (a base64 data: URL) is supported", f"{path}.file.file_data")
     media_type, data = _data_url(data_url, f"{path}.file.file_data")
     if media_type != "application/pdf":
         raise _fail(
@@ -196,9 +192,7 @@ def _tool_use_block(call: Any, path: str) -> Block:
         # An empty string is how some clients spell "no arguments".
         parsed = orjson.loads(arguments) if arguments else {}
     except (orjson.JSONDecodeError, TypeError):
-        raise _fail(
-            "tool call arguments must be a JSON object string", f"{path}.function.arguments"
-        ) from None
+        raise _fail("tool call arguments must be a JSON object string", f"{path}.function.arguments") from None
     if not isinstance(parsed, dict):
         raise _fail("tool call arguments must be a JSON object", f"{path}.function.arguments")
     return {"type": "tool_use", "id": call["id"], "name": function["name"], "input": parsed}
@@ -208,9 +202,7 @@ def _thinking_block(entry: Any, path: str) -> Block:
     kind = entry.get("type") if isinstance(entry, Mapping) else None
     fields = THINKING_BLOCK_FIELDS.get(kind) if isinstance(kind, str) else None
     if fields is None:
-        raise _fail(
-            "a thinking_blocks entry's type must be thinking or redacted_thinking", f"{path}.type"
-        )
+        raise _fail("a thinking_blocks entry's type must be thinking or redacted_thinking", f"{path}.type")
     block: Block = {"type": kind}
     for field in fields:
         value = entry.get(field)
@@ -235,9 +227,9 @@ def _assistant_blocks(message: Mapping[str, Any], path: str) -> list[Block]:
     calls = message.get("tool_calls") or []
     if not isinstance(calls, Sequence):
         raise _fail("tool_calls must be a list", f"{path}.tool_calls")
-    return thinking + blocks + [
-        _tool_use_block(call, f"{path}.tool_calls[{index}]") for index, call in enumerate(calls)
-    ]
+    return (
+        thinking + blocks + [_tool_use_block(call, f"{path}.tool_calls[{index}]") for index, call in enumerate(calls)]
+    )
 
 
 def _tool_result_blocks(message: Mapping[str, Any], path: str) -> list[Block]:
@@ -246,9 +238,7 @@ def _tool_result_blocks(message: Mapping[str, Any], path: str) -> list[Block]:
         raise _fail("a tool message needs tool_call_id", f"{path}.tool_call_id")
     content = message.get("content")
     result: Block = {"type": "tool_result", "tool_use_id": call_id}
-    blocks = (
-        content if isinstance(content, str) else _content_blocks(content, "tool", f"{path}.content")
-    )
+    blocks = content if isinstance(content, str) else _content_blocks(content, "tool", f"{path}.content")
     if blocks:
         result["content"] = blocks
     return [result]

@@ -111,9 +111,7 @@ def _thinking(effort: Any, limit: common.OutputLimit | None) -> dict[str, Any] |
         return {"type": "disabled"}
     if effort not in THINKING_BUDGETS:
         allowed = ", ".join(["none", *THINKING_BUDGETS])
-        raise TranslationError(
-            f"reasoning_effort must be one of {allowed}", param="reasoning_effort"
-        )
+        raise TranslationError(f"reasoning_effort must be one of {allowed}", param="reasoning_effort")
     budget = THINKING_BUDGETS[effort]
     if limit is None:
         return {"type": "enabled", "budget_tokens": budget}
@@ -142,9 +140,7 @@ def _unit_interval(body: Mapping[str, Any], field: str) -> dict[str, float]:
         return {}
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
         # OpenAI allows temperature up to 2; Anthropic's range is 0-1, and clamping would lie.
-        raise TranslationError(
-            f"{field} must be a number between 0 and 1 for this model", param=field
-        )
+        raise TranslationError(f"{field} must be a number between 0 and 1 for this model", param=field)
     return {field: value}
 
 
@@ -180,14 +176,10 @@ def _tool_choice(choice: Any, has_tools: bool) -> dict[str, Any] | None:
         function = choice.get("function")
         name = function.get("name") if isinstance(function, Mapping) else None
         if not isinstance(name, str):
-            raise TranslationError(
-                "a named tool_choice needs function.name", param="tool_choice.function.name"
-            )
+            raise TranslationError("a named tool_choice needs function.name", param="tool_choice.function.name")
         converted = {"type": "tool", "name": name}
     else:
-        raise TranslationError(
-            "tool_choice must be auto, none, required or a named function", param="tool_choice"
-        )
+        raise TranslationError("tool_choice must be auto, none, required or a named function", param="tool_choice")
     if has_tools:
         return converted
     if converted["type"] in ("auto", "none"):
@@ -224,15 +216,11 @@ def _output_config(response_format: Any) -> dict[str, Any]:
             param="response_format",
         )
     if kind != "json_schema":
-        raise TranslationError(
-            "response_format type must be text or json_schema", param="response_format.type"
-        )
+        raise TranslationError("response_format type must be text or json_schema", param="response_format.type")
     spec = response_format.get("json_schema")
     schema = spec.get("schema") if isinstance(spec, Mapping) else None
     if not isinstance(schema, Mapping):
-        raise TranslationError(
-            "json_schema.schema must be an object", param="response_format.json_schema.schema"
-        )
+        raise TranslationError("json_schema.schema must be an object", param="response_format.json_schema.schema")
     return {"output_config": {"format": {"type": "json_schema", "schema": schema}}}
 
 

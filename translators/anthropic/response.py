@@ -122,9 +122,7 @@ def _message(content: list[Any]) -> dict[str, Any]:
     return message
 
 
-def parse_response(
-    payload: Mapping[str, Any], *, model: str, created: int, id: str
-) -> dict[str, Any]:
+def parse_response(payload: Mapping[str, Any], *, model: str, created: int, id: str) -> dict[str, Any]:
     """An Anthropic `message` object as an OpenAI `chat.completion`; `model` is the client's."""
     if not isinstance(payload, Mapping) or payload.get("type", "message") != "message":
         raise TranslationError("upstream answer is not an Anthropic message object")

@@ -105,9 +105,7 @@ class StreamDecoder(EventDecoder):
     def _open_block(self, payload: Mapping[str, Any]) -> _Block:
         block = self._blocks.get(self._index(payload))
         if block is None:
-            raise TranslationError(
-                f"upstream {payload.get('type')} names a block that was never started"
-            )
+            raise TranslationError(f"upstream {payload.get('type')} names a block that was never started")
         return block
 
     def _block_start(self, payload: Mapping[str, Any]) -> list[Chunk]:
@@ -153,9 +151,7 @@ class StreamDecoder(EventDecoder):
 
     def _arguments(self, block: _Block, fragment: str) -> Chunk:
         block.has_arguments = True
-        return self._chunk(
-            {"tool_calls": [{"index": block.tool_index, "function": {"arguments": fragment}}]}
-        )
+        return self._chunk({"tool_calls": [{"index": block.tool_index, "function": {"arguments": fragment}}]})
 
     def _block_delta(self, payload: Mapping[str, Any]) -> list[Chunk]:
         block = self._open_block(payload)

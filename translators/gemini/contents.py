@@ -214,9 +214,7 @@ def _image_mime_type(url: str) -> str:
     return IMAGE_MIME_TYPES.get(extension, DEFAULT_IMAGE_MIME_TYPE)
 
 
-def _assistant_parts(
-    message: Mapping[str, Any], path: str, call_names: dict[str, str]
-) -> list[dict[str, Any]]:
+def _assistant_parts(message: Mapping[str, Any], path: str, call_names: dict[str, str]) -> list[dict[str, Any]]:
     content = message.get("content")
     parts: list[dict[str, Any]] = []
     if isinstance(content, str):
@@ -226,9 +224,7 @@ def _assistant_parts(
         for j, part in enumerate(content):
             kind = part.get("type") if isinstance(part, Mapping) else None
             if kind not in ("text", "refusal"):
-                raise TranslationError(
-                    f"unsupported content part type {kind!r}", param=f"{path}.content[{j}].type"
-                )
+                raise TranslationError(f"unsupported content part type {kind!r}", param=f"{path}.content[{j}].type")
             parts.append({"text": _string(part.get(kind), f"{path}.content[{j}].{kind}")})
     elif content is not None:
         raise TranslationError("content must be a string, an array of parts or null", param=f"{path}.content")
@@ -248,9 +244,7 @@ def _function_call(call: Any, path: str, call_names: dict[str, str], *, first: b
         raise TranslationError("function must be an object", param=f"{path}.function")
     name = _string(function.get("name"), f"{path}.function.name")
     call_names[_string(call.get("id"), f"{path}.id")] = name
-    part: dict[str, Any] = {
-        "functionCall": {"name": name, "args": _arguments(function.get("arguments"), path)}
-    }
+    part: dict[str, Any] = {"functionCall": {"name": name, "args": _arguments(function.get("arguments"), path)}}
     signature = _signature_of(call)
     if signature is None and first:
         # Only the first call of a step carries a signature (parallel calls share it).
@@ -281,9 +275,7 @@ def _signature_of(call: Mapping[str, Any]) -> str | None:
     return signature if isinstance(signature, str) and signature else None
 
 
-def _function_response(
-    message: Mapping[str, Any], path: str, call_names: Mapping[str, str]
-) -> dict[str, Any]:
+def _function_response(message: Mapping[str, Any], path: str, call_names: Mapping[str, str]) -> dict[str, Any]:
     call_id = message.get("tool_call_id")
     name = call_names.get(call_id) if isinstance(call_id, str) else None
     if name is None:

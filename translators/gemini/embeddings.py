@@ -58,9 +58,7 @@ def parse_embeddings_response(
     else:
         raise TranslationError("Gemini's embedding answer has neither `embedding` nor `embeddings`")
     encode = _base64 if encoding_format == "base64" else list
-    data = [
-        {"object": "embedding", "index": i, "embedding": encode(vector)} for i, vector in enumerate(vectors)
-    ]
+    data = [{"object": "embedding", "index": i, "embedding": encode(vector)} for i, vector in enumerate(vectors)]
     meta = payload.get("usageMetadata")
     # Gemini's embedding answers usually carry no token count; 0 says "not reported".
     tokens = int(meta.get("promptTokenCount", 0)) if isinstance(meta, Mapping) else 0

@@ -69,15 +69,9 @@ def error_info(status: int, error: Mapping[str, Any], headers: Mapping[str, str]
     details = [d for d in raw_details if isinstance(d, Mapping)] if isinstance(raw_details, list) else []
     reason = nonempty_string(next((d.get("reason") for d in details if d.get("@type") == ERROR_INFO), None))
     canonical = nonempty_string(error.get("status"))
-    kind = (
-        REASON_TYPES.get(reason or "")
-        or STATUS_TYPES.get(canonical or "")
-        or error_type_for_status(status)
-    )
+    kind = REASON_TYPES.get(reason or "") or STATUS_TYPES.get(canonical or "") or error_type_for_status(status)
     message = nonempty_string(error.get("message"))
-    retry_after = next(
-        (_duration(d.get("retryDelay")) for d in details if d.get("@type") == RETRY_INFO), None
-    )
+    retry_after = next((_duration(d.get("retryDelay")) for d in details if d.get("@type") == RETRY_INFO), None)
     return UpstreamErrorInfo(
         status=status,
         type=kind,

@@ -272,6 +272,4 @@ def _function_calling_config(tool_choice: Any) -> dict[str, Any]:
         if not isinstance(name, str):
             raise TranslationError("tool_choice needs a function name", param="tool_choice.function.name")
         return {"mode": "ANY", "allowedFunctionNames": [name]}
-    raise TranslationError(
-        "tool_choice must be auto, none, required or a named function", param="tool_choice"
-    )
+    raise TranslationError("tool_choice must be auto, none, required or a named function", param="tool_choice")

@@ -42,9 +42,7 @@ class _Candidate:
 class StreamDecoder(EventDecoder):
     """Bytes in, chunk dicts out; `close()` checks the stream ended and reports usage."""
 
-    TRUNCATED = stream_truncated(
-        "the Gemini stream ended before every candidate had a finishReason"
-    )
+    TRUNCATED = stream_truncated("the Gemini stream ended before every candidate had a finishReason")
 
     def __init__(self, *, model: str, created: int, id: str) -> None:
         super().__init__(model=model, created=created, id=id)

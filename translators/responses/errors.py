@@ -54,6 +54,7 @@ TYPE_STATUSES: dict[str, int] = {
 LIMITS: tuple[str, ...] = ("requests", "tokens")
 MAX_RAW_MESSAGE = 500
 
+
 def _retry_after(status: int, headers: Mapping[str, str]) -> float | None:
     milliseconds = seconds(headers.get("retry-after-ms"))
     if milliseconds is not None:
@@ -66,9 +67,7 @@ def _retry_after(status: int, headers: Mapping[str, str]) -> float | None:
     known = {kind: reset for kind, reset in resets.items() if reset is not None}
     # A limit with quota left did not block the request; every exhausted one must reset.
     exhausted = [
-        reset
-        for kind, reset in known.items()
-        if headers.get(f"x-ratelimit-remaining-{kind}", "").strip() == "0"
+        reset for kind, reset in known.items() if headers.get(f"x-ratelimit-remaining-{kind}", "").strip() == "0"
     ]
     candidates = exhausted or list(known.values())
     return max(candidates) if candidates else None
@@ -112,7 +111,6 @@ def stream_error_info(error: Any) -> UpstreamErrorInfo:
     return UpstreamErrorInfo(
         status=status,
         type=openai_type,
-        message=nonempty_string(fields.get("message"))
-        or "the upstream reported an error in its stream",
+        message=nonempty_string(fields.get("message")) or "the upstream reported an error in its stream",
         code=code or (kind if kind != "error" else None),
     )

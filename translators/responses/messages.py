@@ -83,9 +83,7 @@ def _input_image(part: Mapping[str, Any], path: str) -> Part:
     fields = image if isinstance(image, Mapping) else {"url": image}
     url = fields.get("url")
     if not isinstance(url, str) or not url.startswith(("data:", "https://", "http://")):
-        raise _fail(
-            "image_url.url must be a data: URL or an http(s) URL", f"{path}.image_url.url"
-        )
+        raise _fail("image_url.url must be a data: URL or an http(s) URL", f"{path}.image_url.url")
     detail = fields.get("detail") or "auto"
     if detail not in IMAGE_DETAILS:
         allowed = ", ".join(sorted(IMAGE_DETAILS))
@@ -136,9 +134,7 @@ ROLE_PARTS: dict[str, dict[str, PartConverter]] = {
 }
 
 # A plain-string content as the one part of its role.
-STRING_PARTS: dict[str, PartConverter] = {
-    role: parts["text"] for role, parts in ROLE_PARTS.items()
-}
+STRING_PARTS: dict[str, PartConverter] = {role: parts["text"] for role, parts in ROLE_PARTS.items()}
 
 
 def _parts(content: Any, role: str, path: str) -> list[Part]:
@@ -181,9 +177,7 @@ def _function_call(call: Any, path: str) -> Item:
     try:
         orjson.loads(arguments)
     except (orjson.JSONDecodeError, TypeError):
-        raise _fail(
-            "tool call arguments must be a JSON string", f"{path}.function.arguments"
-        ) from None
+        raise _fail("tool call arguments must be a JSON string", f"{path}.function.arguments") from None
     return {
         "type": "function_call",
         "call_id": call["id"],
@@ -209,9 +203,7 @@ def _assistant_items(message: Mapping[str, Any], role: str, path: str) -> list[I
     if not isinstance(calls, Sequence):
         raise _fail("tool_calls must be a list", f"{path}.tool_calls")
     items = [{"type": "message", "role": "assistant", "content": parts}] if parts else []
-    return items + [
-        _function_call(call, f"{path}.tool_calls[{index}]") for index, call in enumerate(calls)
-    ]
+    return items + [_function_call(call, f"{path}.tool_calls[{index}]") for index, call in enumerate(calls)]
 
 
 def _tool_output(message: Mapping[str, Any], role: str, path: str) -> list[Item]:

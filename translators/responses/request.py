@@ -70,9 +70,7 @@ MAPPED_FIELDS: frozenset[str] = frozenset({
 })  # fmt: skip
 
 # The one table of top-level fields this module knows; any other field is ignored.
-KNOWN_FIELDS: frozenset[str] = frozenset(
-    {*MAPPED_FIELDS, *PASSED_FIELDS, *DROPPED_FIELDS, *UNSUPPORTED}
-)
+KNOWN_FIELDS: frozenset[str] = frozenset({*MAPPED_FIELDS, *PASSED_FIELDS, *DROPPED_FIELDS, *UNSUPPORTED})
 
 # The `reasoning.effort` values the Responses API documents.
 REASONING_EFFORTS: tuple[str, ...] = ("none", "minimal", "low", "medium", "high", "xhigh", "max")
@@ -120,9 +118,7 @@ def _function_tool(tool: Any, path: str) -> dict[str, Any]:
     function = common.function_of_tool(tool, path)
     for field in function:
         if field not in FUNCTION_FIELDS:
-            raise TranslationError(
-                f"function field {field!r} is not supported", param=f"{path}.function.{field}"
-            )
+            raise TranslationError(f"function field {field!r} is not supported", param=f"{path}.function.{field}")
     strict = function.get("strict")
     if strict is not None and not isinstance(strict, bool):
         raise TranslationError("strict must be a boolean", param=f"{path}.function.strict")
@@ -193,14 +189,10 @@ def _tools(body: Mapping[str, Any]) -> dict[str, Any]:
 def _json_schema_format(response_format: Mapping[str, Any]) -> dict[str, Any]:
     spec = response_format.get("json_schema")
     if not isinstance(spec, Mapping) or not isinstance(spec.get("name"), str):
-        raise TranslationError(
-            "json_schema needs a name", param="response_format.json_schema.name"
-        )
+        raise TranslationError("json_schema needs a name", param="response_format.json_schema.name")
     schema = spec.get("schema")
     if not isinstance(schema, Mapping):
-        raise TranslationError(
-            "json_schema.schema must be an object", param="response_format.json_schema.schema"
-        )
+        raise TranslationError("json_schema.schema must be an object", param="response_format.json_schema.schema")
     converted: dict[str, Any] = {"type": "json_schema", "name": spec["name"], "schema": schema}
     for field in ("description", "strict"):
         if spec.get(field) is not None:
@@ -233,9 +225,7 @@ def _reasoning(effort: Any) -> dict[str, Any]:
         return {}
     if effort not in REASONING_EFFORTS:
         allowed = ", ".join(REASONING_EFFORTS)
-        raise TranslationError(
-            f"reasoning_effort must be one of {allowed}", param="reasoning_effort"
-        )
+        raise TranslationError(f"reasoning_effort must be one of {allowed}", param="reasoning_effort")
     if effort == "none":
         return {"reasoning": {"effort": effort}}
     # Summaries are off unless asked for; without one no reasoning text can reach the client.

@@ -118,9 +118,7 @@ def _read_call(item: Mapping[str, Any], answer: _Answer) -> None:
     arguments = item.get("arguments")
     if not isinstance(arguments, str) or not arguments:
         arguments = "{}"  # a call without arguments must still parse as JSON on the client
-    answer.calls.append(
-        {"id": call_id, "type": "function", "function": {"name": name, "arguments": arguments}}
-    )
+    answer.calls.append({"id": call_id, "type": "function", "function": {"name": name, "arguments": arguments}})
 
 
 ITEM_READERS = {
@@ -165,9 +163,7 @@ def _check_status(payload: Mapping[str, Any]) -> None:
     raise TranslationError(f"upstream response has status {status!r}{detail}")
 
 
-def parse_response(
-    payload: Mapping[str, Any], *, model: str, created: int, id: str
-) -> dict[str, Any]:
+def parse_response(payload: Mapping[str, Any], *, model: str, created: int, id: str) -> dict[str, Any]:
     """A Responses `response` object as a chat completion; `model` is the client's."""
     if not isinstance(payload, Mapping) or payload.get("object", "response") != "response":
         raise TranslationError("upstream answer is not a Responses response object")
@@ -176,9 +172,7 @@ def parse_response(
     if not isinstance(output, list):
         raise TranslationError("upstream response has no output list")
     answer = _answer(output)
-    reason = finish_reason(
-        payload.get("status"), payload.get("incomplete_details"), called_tools=bool(answer.calls)
-    )
+    reason = finish_reason(payload.get("status"), payload.get("incomplete_details"), called_tools=bool(answer.calls))
     logprobs = {"content": answer.logprobs, "refusal": None} if answer.logprobs else None
     counts = payload.get("usage")
     return common.completion(

@@ -29,9 +29,7 @@ __all__ = ["StreamDecoder"]
 Payload = Mapping[str, Any]
 
 # Events that report the response itself rather than content; any of them may open the stream.
-LIFECYCLE_EVENTS: frozenset[str] = frozenset(
-    {"response.created", "response.queued", "response.in_progress"}
-)
+LIFECYCLE_EVENTS: frozenset[str] = frozenset({"response.created", "response.queued", "response.in_progress"})
 
 TERMINAL_STATUSES: dict[Any, str] = {
     "response.completed": "completed",
@@ -54,9 +52,7 @@ class _Call:
 class StreamDecoder(EventDecoder):
     """Upstream SSE bytes in, chat chunk dicts out; see the module docstring for the events."""
 
-    TRUNCATED = stream_truncated(
-        "the upstream stream ended before response.completed or response.incomplete"
-    )
+    TRUNCATED = stream_truncated("the upstream stream ended before response.completed or response.incomplete")
 
     def __init__(self, *, model: str, created: int, id: str) -> None:
         super().__init__(model=model, created=created, id=id)
@@ -147,9 +143,7 @@ class StreamDecoder(EventDecoder):
 
     def _arguments(self, call: _Call, fragment: str) -> Chunk:
         call.has_arguments = True
-        return self._chunk(
-            {"tool_calls": [{"index": call.tool_index, "function": {"arguments": fragment}}]}
-        )
+        return self._chunk({"tool_calls": [{"index": call.tool_index, "function": {"arguments": fragment}}]})
 
     def _item_added(self, payload: Payload) -> list[Chunk]:
         index, item = _output_index(payload), payload.get("item")
@@ -190,9 +184,7 @@ class StreamDecoder(EventDecoder):
         self._done = True
         # The event names the outcome too, for upstreams whose response object omits `status`.
         status = response.get("status") or TERMINAL_STATUSES.get(payload.get("type"))
-        reason = finish_reason(
-            status, response.get("incomplete_details"), called_tools=bool(self._calls)
-        )
+        reason = finish_reason(status, response.get("incomplete_details"), called_tools=bool(self._calls))
         chunks = [self._chunk({}, reason)]
         if isinstance(response.get("usage"), Mapping):
             chunks.append(self._usage_chunk(usage(response["usage"])))
@@ -214,4 +206,3 @@ def _output_index(payload: Payload) -> int:
     if not isinstance(index, int) or isinstance(index, bool):
         raise TranslationError(f"upstream {payload.get('type')} has no integer output_index")
     return index
-
