@@ -151,6 +151,9 @@ class Failover:
                 exchange=exchange,
                 on_stream_end=self._stream_end(target),
             )
+        except AttemptFailure as failure:
+            failure.latency = self.monotonic() - started
+            raise
         except UpstreamError as error:
             # The upstream is alive and answered: the request, not the target, was at fault.
             self.breaker.answered(credential, model)
@@ -177,7 +180,7 @@ class Failover:
         target = failure.target
         credential, model = target.credential.id, target.upstream_model
         status = failure.status if isinstance(failure, StatusFailure) else None
-        exchange.attempts.append(_attempt(target, failure.outcome, status, None, failure.error.message))
+        exchange.attempts.append(_attempt(target, failure.outcome, status, failure.latency, failure.error.message))
         if not failure.sent:
             return
         now = self.clock()

@@ -44,6 +44,8 @@ class AttemptFailure(Exception):
         super().__init__(error.message)
         self.target = target
         self.error = error
+        # Seconds from sending to the failure; set by the caller that timed the attempt.
+        self.latency: float | None = None
 
 
 class Refused(AttemptFailure):

@@ -78,6 +78,7 @@ async def test_a_429_moves_to_the_next_credential_and_cools_the_first_until_its_
     assert answer.json()["choices"][0]["message"]["content"] == "from first"
     assert [a.outcome for a in exchanges[0].attempts] == ["rate_limited", "ok"]
     assert exchanges[0].attempts[0].status == 429 and exchanges[0].attempts[0].credential == "first#0"
+    assert exchanges[0].attempts[0].latency == 0.0 and exchanges[0].attempts[0].reason.startswith("Provider first")
 
 
 async def test_every_credential_rate_limited_answers_429_with_the_earliest_recovery(setup):
