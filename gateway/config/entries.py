@@ -165,5 +165,5 @@ class MockEntry(_Entry):
     reply: str | None = None
     fail_every: int = Field(default=0, ge=0)
     fail_status: int = Field(default=503, ge=400, le=599)
-    retry_after_seconds: float | None = Field(default=None, ge=0)
+    retry_after_seconds: float | None = Field(default=None, ge=0, le=86_400)
     disabled: bool = False

@@ -40,6 +40,7 @@ class ClientCodec(Protocol):
     dialect: str
     operation: str
     method: str
+    path: str
 
     def decode(self, raw: bytes) -> Decoded: ...
     def client_side(self, decoded: Decoded, ids: Ids) -> ClientSide: ...

@@ -31,9 +31,12 @@ log = logging.getLogger("gateway.inbound")
 
 # Request path -> the codec that speaks it (its dialect and operation).
 CODECS: dict[str, ClientCodec] = {
-    "/v1/chat/completions": OpenAICodec("chat"),
-    "/v1/completions": OpenAICodec("completions"),
-    "/v1/embeddings": OpenAICodec("embeddings"),
+    path: OpenAICodec(operation, path)
+    for path, operation in (
+        ("/v1/chat/completions", "chat"),
+        ("/v1/completions", "completions"),
+        ("/v1/embeddings", "embeddings"),
+    )
 }
 MAX_REQUEST_ID = 128
 
@@ -88,8 +91,26 @@ class FrontDoor:
             await send_json(
                 send, error.status, (codec.error_body(error) if codec else openai_error_body(error)), error.headers()
             )
+        except Exception:
+            # A defect, not the client's or the upstream's doing: logged with its traceback
+            # here, never shown to the client.
+            log.exception("request %s failed unexpectedly", exchange.request_id)
+            exchange.error_type = "internal_error"
+            exchange.ended = "error"
+            if not exchange.status:
+                internal = GatewayError(
+                    500,
+                    f"The gateway failed on this request; its log has the details (request id {exchange.request_id}).",
+                    type="server_error",
+                    code="internal_error",
+                )
+                await send_json(send, 500, codec.error_body(internal) if codec else openai_error_body(internal))
+        except BaseException:
+            # Cancelled (server shutdown): whatever was sent, the request did not complete.
+            exchange.ended = exchange.ended or "error"
+            raise
         finally:
-            exchange.finish("completed" if exchange.status < 400 else "error")
+            exchange.finish("completed" if 0 < exchange.status < 400 else "error")
 
     async def _other(self, runtime: Runtime, path: str, scope: Scope, send: Send, exchange: Exchange) -> None:
         if path == "/v1/models" or path.startswith("/v1/models/"):
@@ -144,8 +165,10 @@ class FrontDoor:
                     await send({"type": "http.response.body", "body": chunk, "more_body": True})
                 await send({"type": "http.response.body", "body": b""})
             finally:
-                # Runs the relay's cleanup (closing the upstream) even if it never started.
+                # Runs the relay's cleanup; a relay that never started has none, so the
+                # upstream answer is also closed here (closing twice is harmless).
                 await answer.chunks.aclose()  # type: ignore[attr-defined]
+                answer.abandon()
 
         if not await _until_disconnect(receive, work):
             exchange.finish("client_disconnected")
@@ -181,9 +204,10 @@ def _request_id(scope: Scope) -> str | None:
 
 
 def _endpoint(path: str) -> str:
+    """A fixed label for paths without a codec: never the client's own string."""
     if path.startswith("/v1/models"):
         return "models"
-    return path.strip("/").replace("/", ".") or "root"
+    return {"/healthz": "healthz", "/readyz": "readyz"}.get(path, "unknown")
 
 
 def _allow(method: str, expected: str, path: str) -> None:

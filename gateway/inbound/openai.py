@@ -14,8 +14,9 @@ from typing import Any
 import orjson
 
 from gateway.core.errors import ClientError, GatewayError
+from gateway.core.targets import Target
 from gateway.inbound.codec import Decoded, Ids
-from gateway.upstream.adapters import OPENAI_WIRES, Adapter, HubDecoder
+from gateway.upstream.adapters import OPENAI_WIRES, Adapter, HubDecoder, Outgoing
 from gateway.upstream.answers import ByteStream
 from translators import openai as passthrough
 
@@ -44,8 +45,9 @@ class OpenAICodec:
     dialect = "openai"
     method = "POST"
 
-    def __init__(self, operation: str) -> None:
+    def __init__(self, operation: str, path: str) -> None:
         self.operation = operation
+        self.path = path
         self.wire = OPENAI_WIRES[operation]
 
     def decode(self, raw: bytes) -> Decoded:
@@ -65,7 +67,7 @@ class OpenAICodec:
 class OpenAIClient:
     """One request's `ClientSide` (see gateway.upstream.answers)."""
 
-    __slots__ = ("_codec", "_model", "_keep_usage", "_ids")
+    __slots__ = ("_codec", "_model", "_keep_usage", "_ids", "path")
     dialect = "openai"
 
     def __init__(self, codec: OpenAICodec, model: str, keep_usage: bool, ids: Ids) -> None:
@@ -73,10 +75,15 @@ class OpenAIClient:
         self._model = model
         self._keep_usage = keep_usage
         self._ids = ids
+        self.path = codec.path
 
     @property
     def stream_headers(self) -> list[tuple[bytes, bytes]]:
         return list(STREAM_HEADERS)
+
+    def prepare(self, adapter: Adapter, body: dict[str, Any], target: Target, *, stream: bool) -> Outgoing:
+        # The OpenAI request is the hub request: every adapter takes it as it is.
+        return adapter.prepare(body, target, stream=stream)
 
     def serves(self, adapter: Adapter) -> bool:
         return adapter.wire == self._codec.wire or self._codec.operation in HUB_OPERATIONS

@@ -17,6 +17,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import orjson
+
 from gateway.core.errors import ClientError, GatewayError, NotImplementedDialect, UpstreamError
 from gateway.core.targets import Target
 from gateway.observe.dropped import DroppedFields
@@ -41,8 +43,6 @@ from translators.errors import TranslationError
 __all__ = ["Failover"]
 
 log = logging.getLogger("gateway.failover")
-
-OPERATION_PATHS = {"chat": "/v1/chat/completions", "completions": "/v1/completions", "embeddings": "/v1/embeddings"}
 
 
 class Failover:
@@ -122,9 +122,12 @@ class Failover:
         provider = target.credential.provider
         adapter = ADAPTERS.get((provider.dialect, operation))
         if adapter is None or not client.serves(adapter):
-            raise Refused(target, _unsupported(operation, pool, target))
+            raise Refused(target, _unsupported(client.path, pool, target))
         try:
-            outgoing = adapter.prepare(body, target, stream=stream)
+            outgoing = client.prepare(adapter, body, target, stream=stream)
+        except orjson.JSONEncodeError as exc:
+            # orjson refuses what it cannot write (nesting deeper than 255 levels, say).
+            raise Refused(target, ClientError(400, f"The request body cannot be re-encoded: {exc}.")) from None
         except TranslationError as exc:
             # Another target of the route may speak a dialect that can honour the request.
             raise Refused(
@@ -232,7 +235,7 @@ def _attempt(
     return Attempt(credential.provider.name, credential.label, target.upstream_model, outcome, status, latency, reason)
 
 
-def _unsupported(operation: str, pool: Pool, target: Target) -> GatewayError:
+def _unsupported(path: str, pool: Pool, target: Target) -> GatewayError:
     provider = target.credential.provider
     if provider.dialect not in DIALECTS:
         return NotImplementedDialect(
@@ -240,6 +243,5 @@ def _unsupported(operation: str, pool: Pool, target: Target) -> GatewayError:
             "translator in this version of llm-gateway."
         )
     return NotImplementedDialect(
-        f"Model {pool.id!r} is served by {provider.name}, a {provider.dialect} upstream, "
-        f"which has no {OPERATION_PATHS.get(operation, operation)} endpoint."
+        f"Model {pool.id!r} is served by {provider.name}, a {provider.dialect} upstream, which has no {path} endpoint."
     )

@@ -8,12 +8,13 @@ it, so a new client dialect never touches them.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from gateway.core.errors import GatewayError
-from gateway.upstream.adapters import Adapter
+from gateway.core.targets import Target
+from gateway.upstream.adapters import Adapter, Outgoing
 
 __all__ = ["Answer", "ByteStream", "ClientSide", "StreamAnswer"]
 
@@ -29,6 +30,13 @@ class ByteStream(Protocol):
 
 class ClientSide(Protocol):
     dialect: str
+    # The client's endpoint, for messages such as "has no /v1/embeddings endpoint".
+    path: str
+
+    def prepare(self, adapter: Adapter, body: dict[str, Any], target: Target, *, stream: bool) -> Outgoing:
+        """The upstream request: the client's own body with `model` rewritten when the wire
+        formats match and the codec keeps it, else `adapter.prepare` of the hub request."""
+        ...
 
     @property
     def stream_headers(self) -> list[tuple[bytes, bytes]]:
@@ -59,5 +67,8 @@ class Answer:
 
 @dataclass(slots=True)
 class StreamAnswer:
+    """`abandon()` drops the upstream answer when the client never took the stream."""
+
     chunks: AsyncIterator[bytes]
     headers: list[tuple[bytes, bytes]]
+    abandon: Callable[[], None]

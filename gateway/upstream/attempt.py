@@ -221,6 +221,7 @@ class AttemptRunner:
         return StreamAnswer(
             relay(first, None if ended else upstream, machine, response, target, deadline, client, exchange, on_end),
             client.stream_headers,
+            response.close,
         )
 
 

@@ -184,7 +184,9 @@ class MockTransport:
         entry = self._entries(name)
         if entry is None or entry.disabled:
             state = "not configured" if entry is None else "disabled"
-            reply = _error(404, f"mock entry {state}: {name!r}", code="mock_entry_" + state.replace(" ", "_"))
+            # 503, not 404: a reload removed the entry while a request was routed to it, and the
+            # failover loop should move on to another target.
+            reply = _error(503, f"mock entry {state}: {name!r}", code="mock_entry_" + state.replace(" ", "_"))
             return MockResponse(reply, delay=0.0, sleep=self._sleep)
         number = self.request_number(name)
         try:

@@ -27,7 +27,8 @@ Json = dict[str, Any]
 
 ECHO_CHARS = 80  # how much of the client's text an answer repeats
 WORDS_PER_CHUNK = 3
-MAX_CHOICES = 128  # OpenAI's limit for `n`
+MAX_CHOICES = 128  # OpenAI's limit for `n`, and here for prompts x n of a legacy completion
+MAX_INPUTS = 2048  # OpenAI's limit on the inputs of one embeddings request
 MAX_TOKENS = 2**31 - 1
 DEFAULT_DIMENSIONS = 8
 MAX_DIMENSIONS = 4096  # a bound on the vector the mock builds, above OpenAI's largest model (3072)
@@ -403,6 +404,12 @@ def completions(body: Mapping[str, Any], entry: MockEntry, *, id: str, created: 
     model = _model(body)
     prompts = _prompts(body)
     n = _integer(body, "n", low=1, high=MAX_CHOICES) or 1
+    if len(prompts) * n > MAX_CHOICES:
+        raise MockRequestError(
+            f"the mock provider makes at most {MAX_CHOICES} choices per request (prompts x n)",
+            param="n",
+            code="invalid_value",
+        )
     limit = _integer(body, "max_tokens", low=1, high=MAX_TOKENS)
     answers = [
         _truncate(entry.reply if entry.reply is not None else _sentence("Mock completion of", prompt, {}), limit)
@@ -444,6 +451,8 @@ def embeddings(body: Mapping[str, Any], entry: MockEntry, *, id: str, created: i
             param="input",
             code="missing_required_parameter" if value is None else "invalid_type",
         )
+    if len(inputs) > MAX_INPUTS:
+        raise MockRequestError(f"'input' may hold at most {MAX_INPUTS} texts", param="input", code="invalid_value")
     dimensions = _integer(body, "dimensions", low=1, high=MAX_DIMENSIONS) or DEFAULT_DIMENSIONS
     encoding = body.get("encoding_format", "float")
     if encoding not in ("float", "base64"):

@@ -65,6 +65,18 @@ async def relay(
             failure = TimeoutFailure(target, phase).error
         except UPSTREAM_ERRORS:
             failure = CutFailure.broken(target).error
+        except Exception:
+            # A defect in a decoder or encoder: the stream still ends with an error event.
+            log.exception("stream relay failed unexpectedly")
+            failure = stream_error(
+                target,
+                UpstreamErrorInfo(
+                    status=502,
+                    type="server_error",
+                    code="stream_failed",
+                    message="the gateway could not relay the rest of this answer",
+                ),
+            )
         if failure is not None:
             on_end(False)
             exchange.ended = "upstream_cut"

@@ -211,3 +211,56 @@ async def test_cooldowns_survive_a_reload_that_keeps_the_credential(setup):
         clock.now += 10
         answer = await http.post("/v1/chat/completions", json=CHAT, headers=AUTH)
     assert answer.json()["choices"][0]["message"]["content"] == "second"
+
+
+async def test_an_unexpected_failure_is_a_500_in_the_clients_envelope_and_recorded_as_an_error(setup, caplog):
+    gateway, fake, _, exchanges = setup
+    fake.script("http://first/v1", Reply(error=RuntimeError("a defect")))
+    async with client(gateway) as http:
+        answer = await http.post("/v1/chat/completions", json=CHAT, headers=AUTH)
+    assert answer.status_code == 500 and answer.json()["error"]["code"] == "internal_error"
+    assert exchanges[0].request_id in answer.json()["error"]["message"] and "a defect" not in answer.text
+    assert (exchanges[0].status, exchanges[0].ended, exchanges[0].error_type) == (500, "error", "internal_error")
+    assert "a defect" in caplog.text
+
+
+async def test_a_body_too_deep_to_re_encode_is_a_400_not_a_crash(setup):
+    gateway, fake, _, _ = setup
+    deep: object = "x"
+    for _ in range(300):
+        deep = [deep]
+    async with client(gateway) as http:
+        answer = await http.post("/v1/chat/completions", json={**CHAT, "extra": deep}, headers=AUTH)
+    assert answer.status_code == 400 and "re-encoded" in answer.json()["error"]["message"]
+    assert fake.sent == []
+
+
+async def test_a_stream_the_client_never_took_closes_its_upstream_answer(setup):
+    gateway, fake, _, _ = setup
+    fake.script("http://first/v1", stream("a", "b"))
+    holder = {}
+    original = fake.send
+
+    async def send(provider, outgoing):
+        response = await original(provider, outgoing)
+        holder["response"] = response
+        return response
+
+    fake.send = send
+
+    async def receive():
+        return {"type": "http.request", "body": orjson.dumps({**CHAT, "stream": True})}
+
+    async def broken_send(message):
+        if message["type"] == "http.response.start":
+            raise ConnectionResetError("client gone")
+
+    scope = {
+        "type": "http",
+        "path": "/v1/chat/completions",
+        "method": "POST",
+        "query_string": b"",
+        "headers": [(b"authorization", b"Bearer client-key")],
+    }
+    await gateway(scope, receive, broken_send)
+    assert holder["response"].closed

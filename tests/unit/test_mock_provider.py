@@ -575,9 +575,10 @@ async def test_transport_answers_with_injected_clock_and_ids_and_reads_the_curre
 async def test_transport_refuses_unknown_entries_bad_json_and_unknown_paths():
     mocks = transport({"m": MockEntry(name="m"), "off": MockEntry(name="off", disabled=True)})
     missing = await mocks.send(Provider("gone"), outgoing("gone", chat_body()))
-    assert missing.status == 404
+    # 503: an entry a reload removed mid-request is the target's failure, so failover moves on.
+    assert missing.status == 503
     assert "mock entry not configured" in orjson.loads(await missing.read())["error"]["message"]
-    assert (await mocks.send(Provider("off"), outgoing("off", chat_body()))).status == 404
+    assert (await mocks.send(Provider("off"), outgoing("off", chat_body()))).status == 503
     broken = await mocks.send(Provider("m"), Outgoing("mock://m/chat/completions", b"{not json"))
     assert broken.status == 400 and broken.headers["content-type"] == "application/json"
     assert (await mocks.send(Provider("m"), outgoing("m", chat_body(), "/moderations"))).status == 404
@@ -636,3 +637,15 @@ async def test_close_during_a_delay_ends_the_stream_before_the_next_chunk():
     response = await mocks.send(Provider("m"), outgoing("m", chat_body(stream=True)))
     received = [chunk async for chunk in response.chunks()]
     assert len(received) == 1 and b'"role":"assistant"' in received[0]
+
+
+def test_one_small_request_cannot_ask_for_a_huge_answer():
+    entry = MockEntry(name="m")
+    many_inputs = mock.mock_reply(
+        "/embeddings", {"model": "e", "input": ["x"] * 2049}, entry, request_number=1, created=1, id="i"
+    )
+    assert many_inputs.status == 400 and b"at most 2048" in many_inputs.body
+    many_choices = mock.mock_reply(
+        "/completions", {"model": "c", "prompt": ["a"] * 10, "n": 128}, entry, request_number=1, created=1, id="i"
+    )
+    assert many_choices.status == 400 and b"prompts x n" in many_choices.body
