@@ -1,4 +1,4 @@
-"""Small raw-ASGI helpers for the hot path: reading a capped body, sending a whole answer.
+"""Small raw-ASGI helpers for the hot path: reading a capped body.
 
 The proxy routes are plain ASGI callables rather than a framework's request objects: each
 request costs a dict lookup and the bytes it moves, nothing more.
@@ -9,7 +9,7 @@ from __future__ import annotations
 from gateway.core.asgi import Receive, Scope, Send
 from gateway.core.errors import ClientError
 
-__all__ = ["ClientDisconnected", "Receive", "Scope", "Send", "header", "read_body", "send_json"]
+__all__ = ["ClientDisconnected", "Receive", "Scope", "Send", "header", "read_body"]
 
 
 def header(scope: Scope, name: bytes) -> bytes | None:
@@ -52,12 +52,3 @@ def _too_large(limit: int) -> ClientError:
         "body or raise max-body-bytes in the gateway's config.",
         code="request_too_large",
     )
-
-
-async def send_json(send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]] | None = None) -> None:
-    """A whole JSON answer; a new header list each time (the front door appends to it)."""
-    head = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    if headers:
-        head += headers
-    await send({"type": "http.response.start", "status": status, "headers": head})
-    await send({"type": "http.response.body", "body": body})

@@ -14,9 +14,9 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 
-from gateway.core.asgi import Message, Receive, Scope, Send
+from gateway.core.asgi import Receive, Scope, Send
 from gateway.core.errors import ClientError, GatewayError
-from gateway.inbound.asgi import ClientDisconnected, read_body, send_json
+from gateway.inbound.asgi import ClientDisconnected, read_body
 from gateway.inbound.codec import ClientCodec, Ids
 from gateway.inbound.models import ModelsEndpoint
 from gateway.inbound.openai import OpenAICodec, openai_error_body
@@ -76,7 +76,6 @@ class FrontDoor:
             self.observers,
             self.monotonic,
         )
-        send = _observed(send, exchange)
         try:
             if codec is not None:
                 _allow(scope["method"], codec.method, path)
@@ -88,8 +87,12 @@ class FrontDoor:
             exchange.finish("client_disconnected")
         except GatewayError as error:
             exchange.error_type = error.code or error.type
-            await send_json(
-                send, error.status, (codec.error_body(error) if codec else openai_error_body(error)), error.headers()
+            await _send_json(
+                send,
+                exchange,
+                error.status,
+                (codec.error_body(error) if codec else openai_error_body(error)),
+                error.headers(),
             )
         except Exception:
             # A defect, not the client's or the upstream's doing: logged with its traceback
@@ -104,7 +107,9 @@ class FrontDoor:
                     type="server_error",
                     code="internal_error",
                 )
-                await send_json(send, 500, codec.error_body(internal) if codec else openai_error_body(internal))
+                await _send_json(
+                    send, exchange, 500, codec.error_body(internal) if codec else openai_error_body(internal)
+                )
         except BaseException:
             # Cancelled (server shutdown): whatever was sent, the request did not complete.
             exchange.ended = exchange.ended or "error"
@@ -116,14 +121,14 @@ class FrontDoor:
         if path == "/v1/models" or path.startswith("/v1/models/"):
             _allow(scope["method"], "GET", path)
             exchange.key_name = runtime.keys.check(scope)
-            await send_json(send, 200, self.models.answer(runtime, scope))
+            await _send_json(send, exchange, 200, self.models.answer(runtime, scope))
         elif path == "/healthz":
-            await send_json(send, 200, b'{"status":"ok"}')
+            await _send_json(send, exchange, 200, b'{"status":"ok"}')
         elif path == "/readyz":
             if self.draining():
-                await send_json(send, 503, b'{"status":"draining"}')
+                await _send_json(send, exchange, 503, b'{"status":"draining"}')
             else:
-                await send_json(send, 200, b'{"status":"ready"}')
+                await _send_json(send, exchange, 200, b'{"status":"ready"}')
         else:
             raise ClientError(
                 404,
@@ -154,14 +159,20 @@ class FrontDoor:
                 )
             except GatewayError as error:
                 exchange.error_type = error.code or error.type
-                await send_json(send, error.status, codec.error_body(error), error.headers())
+                await _send_json(send, exchange, error.status, codec.error_body(error), error.headers())
                 return
             if isinstance(answer, Answer):
-                await send_json(send, answer.status, answer.body)
+                await _send_json(send, exchange, answer.status, answer.body)
                 return
             try:
-                await send({"type": "http.response.start", "status": 200, "headers": answer.headers})
+                headers = answer.headers
+                headers.append((b"x-request-id", exchange.request_id.encode()))
+                exchange.status = 200
+                await send({"type": "http.response.start", "status": 200, "headers": headers})
                 async for chunk in answer.chunks:
+                    if not exchange.bytes_out:
+                        exchange.first_byte()
+                    exchange.bytes_out += len(chunk)
                     await send({"type": "http.response.body", "body": chunk, "more_body": True})
                 await send({"type": "http.response.body", "body": b""})
             finally:
@@ -174,23 +185,22 @@ class FrontDoor:
             exchange.finish("client_disconnected")
 
 
-def _observed(send: Send, exchange: Exchange) -> Send:
-    """`send`, recording status, bytes out and time to first byte, and adding `x-request-id`."""
-    request_id = exchange.request_id.encode()
-
-    async def observed(message: Message) -> None:
-        if message["type"] == "http.response.start":
-            exchange.status = message["status"]
-            message["headers"].append((b"x-request-id", request_id))
-        else:
-            body = message.get("body")
-            if body:
-                if not exchange.bytes_out:
-                    exchange.first_byte()
-                exchange.bytes_out += len(body)
-        await send(message)
-
-    return observed
+async def _send_json(
+    send: Send, exchange: Exchange, status: int, body: bytes, headers: list[tuple[bytes, bytes]] | None = None
+) -> None:
+    """A whole JSON answer with `x-request-id`, recorded in the Exchange as it leaves."""
+    head = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"x-request-id", exchange.request_id.encode()),
+    ]
+    if headers:
+        head += headers
+    exchange.status = status
+    await send({"type": "http.response.start", "status": status, "headers": head})
+    exchange.first_byte()
+    exchange.bytes_out += len(body)
+    await send({"type": "http.response.body", "body": body})
 
 
 def _request_id(scope: Scope) -> str | None:
