@@ -15,6 +15,7 @@ from typing import Any
 from gateway.config.models import GatewayConfig, MockEntry
 from gateway.config.watcher import ConfigWatcher
 from gateway.core.asgi import Receive, Scope, Send
+from gateway.core.redaction import RedactingFilter
 from gateway.inbound.codec import Ids
 from gateway.inbound.front_door import FrontDoor
 from gateway.inbound.models import ModelsEndpoint
@@ -64,6 +65,7 @@ class Gateway:
         self.upstreams = Upstreams()
         self.dropped = DroppedFields()
         self.draining = False
+        self._log_filter = RedactingFilter(lambda: self.holder.current.redactor)
         self._tasks: set[asyncio.Future[None]] = set()
         ids = Ids(new_id=new_id, clock=clock)
         transports = transports or {
@@ -159,6 +161,9 @@ class Gateway:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                # The server has configured logging by now: every handler gets the redactor.
+                for handler in _handlers():
+                    handler.addFilter(self._log_filter)
                 self.discovery.start()
                 self.prober.start()
                 if self.watcher is not None:
@@ -174,4 +179,14 @@ class Gateway:
                     task.cancel()
                 await self.upstreams.aclose()
                 await send({"type": "lifespan.shutdown.complete"})
+                for handler in _handlers():
+                    handler.removeFilter(self._log_filter)
                 return
+
+
+def _handlers() -> list[logging.Handler]:
+    """The handlers of the root logger and of uvicorn's own loggers (which do not propagate)."""
+    handlers: list[logging.Handler] = []
+    for name in (None, "uvicorn", "uvicorn.error", "uvicorn.access"):
+        handlers += [h for h in logging.getLogger(name).handlers if h not in handlers]
+    return handlers

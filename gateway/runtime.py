@@ -14,18 +14,27 @@ import orjson
 
 from gateway.clients.keys import ClientKeys
 from gateway.config.models import GatewayConfig
+from gateway.config.secrets import config_secrets
+from gateway.core.redaction import Redactor
 from gateway.routing.catalog import Catalog, build_catalog
 
 __all__ = ["Runtime", "RuntimeHolder"]
 
 
 class Runtime:
-    __slots__ = ("config", "catalog", "keys", "models_body", "created", "discovered")
+    __slots__ = ("config", "catalog", "keys", "models_body", "created", "discovered", "redactor")
 
     def __init__(
-        self, config: GatewayConfig, *, created: int, discovered: Mapping[str, tuple[str, ...]] | None = None
+        self,
+        config: GatewayConfig,
+        *,
+        created: int,
+        discovered: Mapping[str, tuple[str, ...]] | None = None,
+        redactor: Redactor | None = None,
     ) -> None:
         self.config = config
+        # Secrets of this config and of every earlier one: requests may still use those.
+        self.redactor = (redactor or Redactor(())).union(config_secrets(config))
         self.discovered: dict[str, tuple[str, ...]] = dict(discovered or {})
         self.catalog: Catalog = build_catalog(config, self.discovered)
         self.keys = ClientKeys(config)
@@ -33,10 +42,10 @@ class Runtime:
         self.models_body = orjson.dumps({"object": "list", "data": self.model_objects()})
 
     def with_config(self, config: GatewayConfig) -> Runtime:
-        return Runtime(config, created=self.created, discovered=self.discovered)
+        return Runtime(config, created=self.created, discovered=self.discovered, redactor=self.redactor)
 
     def with_discovered(self, discovered: Mapping[str, tuple[str, ...]]) -> Runtime:
-        return Runtime(self.config, created=self.created, discovered=discovered)
+        return Runtime(self.config, created=self.created, discovered=discovered, redactor=self.redactor)
 
     def model_objects(self) -> list[dict[str, Any]]:
         objects = [self.model_object(pool.id, pool.owned_by) for pool in self.catalog.pools.values()]

@@ -34,7 +34,8 @@ def presented_key(scope: Scope) -> bytes | None:
         return key
     query = scope.get("query_string", b"")
     if b"key=" in query:
-        for name, value in parse_qsl(query.decode("latin-1")):
+        # Latin-1 both ways keeps the percent-decoded bytes as they were, valid UTF-8 or not.
+        for name, value in parse_qsl(query.decode("latin-1"), encoding="latin-1"):
             if name == "key" and value:
                 return value.encode("latin-1")
     return None

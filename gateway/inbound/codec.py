@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from gateway.core.errors import GatewayError
+from gateway.core.redaction import Redactor
 from gateway.upstream.answers import ClientSide
 
 __all__ = ["ClientCodec", "Decoded", "Ids"]
@@ -43,5 +44,8 @@ class ClientCodec(Protocol):
     path: str
 
     def decode(self, raw: bytes) -> Decoded: ...
-    def client_side(self, decoded: Decoded, ids: Ids) -> ClientSide: ...
+    def client_side(self, decoded: Decoded, ids: Ids, redactor: Redactor) -> ClientSide:
+        """Bound to one request; its stream error events pass `redactor`."""
+        ...
+
     def error_body(self, error: GatewayError) -> bytes: ...

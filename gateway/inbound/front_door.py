@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from gateway.core.asgi import Receive, Scope, Send
 from gateway.core.errors import ClientError, GatewayError
+from gateway.core.redaction import Redactor
 from gateway.inbound.asgi import ClientDisconnected, read_body
 from gateway.inbound.codec import ClientCodec, Ids
 from gateway.inbound.models import ModelsEndpoint
@@ -90,6 +91,7 @@ class FrontDoor:
             await _send_json(
                 send,
                 exchange,
+                runtime.redactor,
                 error.status,
                 (codec.error_body(error) if codec else openai_error_body(error)),
                 error.headers(),
@@ -108,7 +110,11 @@ class FrontDoor:
                     code="internal_error",
                 )
                 await _send_json(
-                    send, exchange, 500, codec.error_body(internal) if codec else openai_error_body(internal)
+                    send,
+                    exchange,
+                    runtime.redactor,
+                    500,
+                    codec.error_body(internal) if codec else openai_error_body(internal),
                 )
         except BaseException:
             # Cancelled (server shutdown): whatever was sent, the request did not complete.
@@ -121,14 +127,14 @@ class FrontDoor:
         if path == "/v1/models" or path.startswith("/v1/models/"):
             _allow(scope["method"], "GET", path)
             exchange.key_name = runtime.keys.check(scope)
-            await _send_json(send, exchange, 200, self.models.answer(runtime, scope))
+            await _send_json(send, exchange, runtime.redactor, 200, self.models.answer(runtime, scope))
         elif path == "/healthz":
-            await _send_json(send, exchange, 200, b'{"status":"ok"}')
+            await _send_json(send, exchange, runtime.redactor, 200, b'{"status":"ok"}')
         elif path == "/readyz":
             if self.draining():
-                await _send_json(send, exchange, 503, b'{"status":"draining"}')
+                await _send_json(send, exchange, runtime.redactor, 503, b'{"status":"draining"}')
             else:
-                await _send_json(send, exchange, 200, b'{"status":"ready"}')
+                await _send_json(send, exchange, runtime.redactor, 200, b'{"status":"ready"}')
         else:
             raise ClientError(
                 404,
@@ -143,7 +149,7 @@ class FrontDoor:
         exchange.model = decoded.model
         exchange.stream = decoded.stream
         route = runtime.catalog.route(decoded.model)
-        client = codec.client_side(decoded, self.ids)
+        client = codec.client_side(decoded, self.ids, runtime.redactor)
         retries = runtime.config.request_retry
 
         async def work() -> None:
@@ -159,10 +165,12 @@ class FrontDoor:
                 )
             except GatewayError as error:
                 exchange.error_type = error.code or error.type
-                await _send_json(send, exchange, error.status, codec.error_body(error), error.headers())
+                await _send_json(
+                    send, exchange, runtime.redactor, error.status, codec.error_body(error), error.headers()
+                )
                 return
             if isinstance(answer, Answer):
-                await _send_json(send, exchange, answer.status, answer.body)
+                await _send_json(send, exchange, runtime.redactor, answer.status, answer.body)
                 return
             try:
                 headers = answer.headers
@@ -186,9 +194,17 @@ class FrontDoor:
 
 
 async def _send_json(
-    send: Send, exchange: Exchange, status: int, body: bytes, headers: list[tuple[bytes, bytes]] | None = None
+    send: Send,
+    exchange: Exchange,
+    redactor: Redactor,
+    status: int,
+    body: bytes,
+    headers: list[tuple[bytes, bytes]] | None = None,
 ) -> None:
-    """A whole JSON answer with `x-request-id`, recorded in the Exchange as it leaves."""
+    """A whole JSON answer with `x-request-id`, recorded in the Exchange as it leaves. Error
+    answers are the gateway's own words (or an upstream's): they pass the redactor here."""
+    if status >= 400:
+        body = redactor.bytes(body)
     head = [
         (b"content-type", b"application/json"),
         (b"content-length", str(len(body)).encode()),

@@ -14,6 +14,7 @@ from typing import Any
 import orjson
 
 from gateway.core.errors import ClientError, GatewayError
+from gateway.core.redaction import Redactor
 from gateway.core.targets import Target
 from gateway.inbound.codec import Decoded, Ids
 from gateway.upstream.adapters import OPENAI_WIRES, Adapter, HubDecoder, Outgoing
@@ -57,8 +58,8 @@ class OpenAICodec:
             raise ClientError(400, "'stream' must be true or false.", param="stream")
         return Decoded(body, body["model"], stream and self.operation != "embeddings")
 
-    def client_side(self, decoded: Decoded, ids: Ids) -> OpenAIClient:
-        return OpenAIClient(self, decoded.model, passthrough.client_wants_usage(decoded.body), ids)
+    def client_side(self, decoded: Decoded, ids: Ids, redactor: Redactor) -> OpenAIClient:
+        return OpenAIClient(self, decoded.model, passthrough.client_wants_usage(decoded.body), ids, redactor)
 
     def error_body(self, error: GatewayError) -> bytes:
         return openai_error_body(error)
@@ -67,11 +68,12 @@ class OpenAICodec:
 class OpenAIClient:
     """One request's `ClientSide` (see gateway.upstream.answers)."""
 
-    __slots__ = ("_codec", "_model", "_keep_usage", "_ids", "path")
+    __slots__ = ("_codec", "_model", "_keep_usage", "_ids", "_redactor", "path")
     dialect = "openai"
 
-    def __init__(self, codec: OpenAICodec, model: str, keep_usage: bool, ids: Ids) -> None:
+    def __init__(self, codec: OpenAICodec, model: str, keep_usage: bool, ids: Ids, redactor: Redactor) -> None:
         self._codec = codec
+        self._redactor = redactor
         self._model = model
         self._keep_usage = keep_usage
         self._ids = ids
@@ -104,7 +106,7 @@ class OpenAIClient:
         return HubStream(decoder, keep_usage=self._keep_usage)
 
     def error_event(self, error: GatewayError) -> bytes:
-        return b"data: " + openai_error_body(error) + b"\n\n"
+        return b"data: " + self._redactor.bytes(openai_error_body(error)) + b"\n\n"
 
     def _completion_id(self) -> str:
         return "chatcmpl-" + self._ids.new_id()[:24]

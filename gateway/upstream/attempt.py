@@ -27,7 +27,7 @@ from gateway.upstream.failures import (
     ServerFailure,
     TimeoutFailure,
 )
-from gateway.upstream.relay import StreamEnd, redact, relay, stream_error
+from gateway.upstream.relay import StreamEnd, relay, stream_error
 from gateway.upstream.retry_after import retry_after_seconds
 from gateway.upstream.transport import UPSTREAM_ERRORS, ConnectError, Transport, UpstreamResponse
 from translators.errors import StreamError, TranslationError, UpstreamErrorInfo
@@ -103,7 +103,8 @@ class AttemptRunner:
         now = self.clock()
         headers = response.headers
         info = adapter.parse_error(status, headers, raw, now=now)
-        message = redact(info.message, target)
+        # Secrets in it are removed where it leaves the process (gateway.core.redaction).
+        message = info.message
         provider = target.credential.provider.name
         if status == 429 or info.type == "rate_limit_error":
             hint = retry_after_seconds(headers, now=now)

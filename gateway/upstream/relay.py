@@ -15,7 +15,7 @@ from gateway.upstream.failures import CutFailure, TimeoutFailure
 from gateway.upstream.transport import UPSTREAM_ERRORS, UpstreamResponse
 from translators.errors import StreamError, TranslationError, UpstreamErrorInfo
 
-__all__ = ["StreamEnd", "redact", "relay", "stream_error"]
+__all__ = ["StreamEnd", "relay", "stream_error"]
 
 log = logging.getLogger("gateway.relay")
 
@@ -95,12 +95,7 @@ async def relay(
 def stream_error(target: Target, info: UpstreamErrorInfo) -> UpstreamError:
     return UpstreamError(
         502,
-        f"Provider {target.credential.provider.name}: {redact(info.message, target)}",
+        f"Provider {target.credential.provider.name}: {info.message}",
         type=info.type or "server_error",
         code=info.code or "upstream_stream_error",
     )
-
-
-def redact(message: str, target: Target) -> str:
-    key = target.credential.api_key
-    return message.replace(key, "[redacted]") if key and key in message else message
