@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from typing import Any
 
-from gateway.config.models import GatewayConfig, MockEntry
+from gateway.config.models import GatewayConfig, LimitsConfig, MockEntry
 from gateway.config.watcher import ConfigWatcher
 from gateway.core.asgi import Receive, Scope, Send
 from gateway.core.redaction import RedactingFilter
@@ -110,6 +110,10 @@ class Gateway:
     @property
     def runtime(self) -> Runtime:
         return self.holder.current
+
+    def client_limits(self) -> LimitsConfig:
+        """Read by the HTTP protocol at each connection (gateway.inbound.guard)."""
+        return self.holder.current.config.limits
 
     def _mock_entry(self, name: str) -> MockEntry | None:
         return next((entry for entry in self.holder.current.config.mock if entry.name == name), None)

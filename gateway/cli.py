@@ -131,7 +131,8 @@ def _serve(args: argparse.Namespace) -> int:
         access_log=False,
         lifespan="on",
         loop="uvloop" if importlib.util.find_spec("uvloop") else "asyncio",
-        http="httptools" if importlib.util.find_spec("httptools") else "h11",
+        http=_http_protocol(),
+        timeout_keep_alive=math.ceil(config.limits.keep_alive_seconds),
         server_header=False,
         date_header=False,
         # uvicorn takes whole seconds here.
@@ -160,6 +161,17 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 CONFIG_ENV = "LLM_GATEWAY_CONFIG"
+
+
+def _http_protocol() -> Any:
+    """uvicorn's httptools protocol with the gateway's head and connection limits; h11 where
+    httptools is missing (those limits then do not apply)."""
+    if importlib.util.find_spec("httptools") is None:
+        log.warning("httptools is not installed: the head and connection limits do not apply")
+        return "h11"
+    from gateway.inbound.guard import GuardedHttpToolsProtocol
+
+    return GuardedHttpToolsProtocol
 
 
 def worker_app() -> Gateway:

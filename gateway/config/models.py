@@ -34,6 +34,7 @@ __all__ = [
     "CooldownConfig",
     "GatewayConfig",
     "HealthCheckConfig",
+    "LimitsConfig",
     "MockEntry",
     "ModelEntry",
     "OllamaEntry",
@@ -132,6 +133,28 @@ class ShutdownConfig(Frozen):
     drain_timeout_seconds: float = Field(default=30.0, gt=0)
 
 
+class LimitsConfig(Frozen):
+    """Bounds on what one peer may cost: a slow or hostile client, or a broken upstream."""
+
+    # Open client connections; past this a new one is answered 503 and closed.
+    max_connections: int = Field(default=2048, ge=1)
+    # Time to receive a whole request head (request line and headers), from the connection's
+    # start or a request's first byte: 408 and closed past it.
+    head_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Size of a request head: 431 and closed past it, even while it is still arriving.
+    max_head_bytes: int = Field(default=64 * 1024, ge=1024)
+    # An idle keep-alive connection is closed after this long (read once, at start).
+    keep_alive_seconds: float = Field(default=5.0, gt=0)
+
+    # A whole (non-streamed) upstream answer, after decompression; larger ones are a 502.
+    max_answer_bytes: int = Field(default=64 * 1024 * 1024, gt=0)
+    # One event of an upstream stream; a larger one ends the stream with an error event.
+    max_event_bytes: int = Field(default=16 * 1024 * 1024, gt=0)
+    # The longest pause between two chunks of a client's request body, and the whole body: 408.
+    body_idle_seconds: float = Field(default=30.0, gt=0)
+    body_timeout_seconds: float = Field(default=300.0, gt=0)
+
+
 class RemoteManagement(Frozen):
     """Parsed for compatibility; the management API comes in a later release."""
 
@@ -155,6 +178,7 @@ class GatewayConfig(Frozen):
     health_check: HealthCheckConfig = HealthCheckConfig()
     reload: ReloadConfig = ReloadConfig()
     shutdown: ShutdownConfig = ShutdownConfig()
+    limits: LimitsConfig = LimitsConfig()
     chains: tuple[ChainConfig, ...] = ()
     remote_management: RemoteManagement = RemoteManagement()
     openai_compatibility: tuple[OpenAICompatEntry, ...] = ()

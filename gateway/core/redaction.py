@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 
 __all__ = ["FRAGMENT", "MASK", "RedactingFilter", "Redactor"]
 
-FRAGMENT = 8
+FRAGMENT = 12
 MASK = "[redacted]"
 MIN_SECRET = 4  # shorter values ("", "x") are not secrets worth masking everywhere
 MAX_SECRETS = 10_000

@@ -6,6 +6,8 @@ request costs a dict lookup and the bytes it moves, nothing more.
 
 from __future__ import annotations
 
+import asyncio
+
 from gateway.core.asgi import Receive, Scope, Send
 from gateway.core.errors import ClientError
 
@@ -19,25 +21,41 @@ def header(scope: Scope, name: bytes) -> bytes | None:
     return None
 
 
-async def read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
-    """The whole request body; 413 as soon as it is known to exceed `limit`."""
+async def read_body(scope: Scope, receive: Receive, limit: int, *, idle: float, total: float) -> bytes:
+    """The whole request body; 413 as soon as it is known to exceed `limit`, 408 when the
+    client pauses longer than `idle` between chunks or takes longer than `total` in all (a
+    slow upload must not hold a connection and its buffered chunks forever)."""
     declared = header(scope, b"content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise _too_large(limit)
     chunks: list[bytes] = []
     size = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise ClientDisconnected
-        chunk = message.get("body", b"")
-        if chunk:
-            size += len(chunk)
-            if size > limit:
-                raise _too_large(limit)
-            chunks.append(chunk)
-        if not message.get("more_body", False):
-            break
+    loop = asyncio.get_running_loop()
+    end = loop.time() + total
+    try:
+        async with asyncio.timeout(min(idle, total)) as window:
+            while True:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    raise ClientDisconnected
+                chunk = message.get("body", b"")
+                if chunk:
+                    size += len(chunk)
+                    if size > limit:
+                        chunks.clear()
+                        raise _too_large(limit)
+                    chunks.append(chunk)
+                if not message.get("more_body", False):
+                    break
+                window.reschedule(min(loop.time() + idle, end))
+    except TimeoutError:
+        chunks.clear()
+        raise ClientError(
+            408,
+            f"The request body arrived too slowly (limits.body-idle-seconds {idle:g} s between chunks, "
+            f"limits.body-timeout-seconds {total:g} s in all); send it at once.",
+            code="request_timeout",
+        ) from None
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 

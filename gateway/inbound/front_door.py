@@ -145,7 +145,15 @@ class FrontDoor:
     async def _proxy(
         self, codec: ClientCodec, runtime: Runtime, scope: Scope, receive: Receive, send: Send, exchange: Exchange
     ) -> None:
-        decoded = codec.decode(await read_body(scope, receive, runtime.config.max_body_bytes))
+        limits = runtime.config.limits
+        raw = await read_body(
+            scope,
+            receive,
+            runtime.config.max_body_bytes,
+            idle=limits.body_idle_seconds,
+            total=limits.body_timeout_seconds,
+        )
+        decoded = codec.decode(raw)
         exchange.model = decoded.model
         exchange.stream = decoded.stream
         route = runtime.catalog.route(decoded.model)
@@ -161,6 +169,7 @@ class FrontDoor:
                     route,
                     stream=decoded.stream,
                     retries=retries,
+                    limits=runtime.config.limits,
                     exchange=exchange,
                 )
             except GatewayError as error:

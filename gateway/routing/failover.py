@@ -19,6 +19,7 @@ from typing import Any
 
 import orjson
 
+from gateway.config.models import LimitsConfig
 from gateway.core.errors import ClientError, GatewayError, NotImplementedDialect, UpstreamError
 from gateway.core.targets import Target
 from gateway.observe.dropped import DroppedFields
@@ -79,6 +80,7 @@ class Failover:
         stream: bool,
         retries: int,
         exchange: Exchange,
+        limits: LimitsConfig,
     ) -> Answer | StreamAnswer:
         failures: list[AttemptFailure] = []
         recovers_at = float("inf")
@@ -97,7 +99,7 @@ class Failover:
                     continue
                 try:
                     return await self._try(
-                        operation, body, client, route, pool, target, stream=stream, exchange=exchange
+                        operation, body, client, route, pool, target, stream=stream, exchange=exchange, limits=limits
                     )
                 except AttemptFailure as failure:
                     failures.append(failure)
@@ -118,6 +120,7 @@ class Failover:
         *,
         stream: bool,
         exchange: Exchange,
+        limits: LimitsConfig,
     ) -> Answer | StreamAnswer:
         provider = target.credential.provider
         adapter = ADAPTERS.get((provider.dialect, operation))
@@ -153,6 +156,7 @@ class Failover:
                 stream=stream,
                 exchange=exchange,
                 on_stream_end=self._stream_end(target),
+                limits=limits,
             )
         except AttemptFailure as failure:
             failure.latency = self.monotonic() - started

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from gateway.config.models import LimitsConfig
 from gateway.core.errors import UpstreamError
 from gateway.core.targets import Target
 from gateway.observe.exchange import Exchange
@@ -65,6 +66,7 @@ class AttemptRunner:
         stream: bool,
         exchange: Exchange,
         on_stream_end: StreamEnd,
+        limits: LimitsConfig,
     ) -> tuple[Answer | StreamAnswer, float]:
         """The answer and the time to its first byte (headers, or a stream's first event)."""
         provider = target.credential.provider
@@ -78,7 +80,14 @@ class AttemptRunner:
                     await self._refused(adapter, response, target)
                 if stream:
                     answer = await self._stream(
-                        client.stream(adapter), response, target, client, deadline, exchange, on_stream_end
+                        client.stream(adapter),
+                        response,
+                        target,
+                        client,
+                        deadline,
+                        exchange,
+                        on_stream_end,
+                        limits.max_event_bytes,
                     )
                     return answer, self.monotonic() - started
                 latency = self.monotonic() - started
@@ -88,7 +97,8 @@ class AttemptRunner:
             raise ConnectFailure(target, str(exc)) from None
         except UPSTREAM_ERRORS:
             raise CutFailure.broken(target) from None
-        return await self._whole(adapter, response, target, client, body, deadline, exchange), latency
+        whole = await self._whole(adapter, response, target, client, body, deadline, exchange, limits.max_answer_bytes)
+        return whole, latency
 
     async def _refused(self, adapter: Adapter, response: UpstreamResponse, target: Target) -> None:
         """Classifies a non-2xx answer by status and structured body; always raises."""
@@ -165,10 +175,13 @@ class AttemptRunner:
         body: dict[str, Any],
         deadline: float,
         exchange: Exchange,
+        limit: int,
     ) -> Answer:
         try:
             async with asyncio.timeout_at(deadline):
-                raw = await response.read()
+                raw = await read_bounded(response, limit)
+        except AnswerTooLarge:
+            raise CutFailure.too_large(target, "limits.max-answer-bytes", limit) from None
         except TimeoutError:
             raise TimeoutFailure(target, "body") from None
         except UPSTREAM_ERRORS:
@@ -199,11 +212,13 @@ class AttemptRunner:
         deadline: float,
         exchange: Exchange,
         on_end: StreamEnd,
+        max_event: int,
     ) -> StreamAnswer:
         """Waits for the first client bytes: until then a failure can still go to the next target."""
         upstream = response.chunks()
         first: list[bytes] = []
         ended = False
+        pending = 0
         try:
             while not first:
                 try:
@@ -212,6 +227,10 @@ class AttemptRunner:
                     first, ended = machine.close(), True
                     break
                 first = machine.feed(data)
+                pending += len(data)
+                if not first and pending > max_event:
+                    response.close()
+                    raise CutFailure.too_large(target, "limits.max-event-bytes", max_event)
         except (StreamError, TranslationError) as exc:
             response.close()
             info = exc.info if isinstance(exc, StreamError) else malformed(exc)
@@ -220,7 +239,18 @@ class AttemptRunner:
             response.close()
             raise
         return StreamAnswer(
-            relay(first, None if ended else upstream, machine, response, target, deadline, client, exchange, on_end),
+            relay(
+                first,
+                None if ended else upstream,
+                machine,
+                response,
+                target,
+                deadline,
+                client,
+                exchange,
+                on_end,
+                max_event,
+            ),
             client.stream_headers,
             response.close,
         )
@@ -228,6 +258,23 @@ class AttemptRunner:
 
 def malformed(exc: TranslationError) -> UpstreamErrorInfo:
     return UpstreamErrorInfo(status=502, type="server_error", code="upstream_malformed", message=exc.message)
+
+
+class AnswerTooLarge(Exception):
+    """An upstream answer passed the configured size limit."""
+
+
+async def read_bounded(response: UpstreamResponse, limit: int) -> bytes:
+    """The whole body, decompressed as it arrives and refused once past `limit` bytes, so a
+    huge answer or a compression bomb costs at most `limit` (plus one chunk) of memory."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.chunks():
+        size += len(chunk)
+        if size > limit:
+            raise AnswerTooLarge
+        chunks.append(chunk)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 async def _read_capped(response: UpstreamResponse, limit: int) -> bytes:

@@ -127,6 +127,19 @@ class CutFailure(AttemptFailure):
     outcome = "cut"
 
     @classmethod
+    def too_large(cls, target: Target, setting: str, limit: int) -> CutFailure:
+        return cls(
+            target,
+            UpstreamError(
+                502,
+                f"Provider {target.credential.provider.name} sent more than {setting} ({limit} bytes) "
+                "without finishing; raise that limit in the config if such answers are expected.",
+                type="server_error",
+                code="upstream_answer_too_large",
+            ),
+        )
+
+    @classmethod
     def broken(cls, target: Target) -> CutFailure:
         return cls(
             target,

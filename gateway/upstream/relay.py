@@ -33,6 +33,7 @@ async def relay(
     client: ClientSide,
     exchange: Exchange,
     on_end: StreamEnd,
+    max_event: int,
 ) -> AsyncIterator[bytes]:
     """Client bytes for a committed stream; `upstream` is None when the first events ended it."""
     complete = False
@@ -46,8 +47,17 @@ async def relay(
         failure: GatewayError | None = None
         try:
             async with asyncio.timeout_at(deadline):
+                pending = 0
                 async for data in upstream:
-                    for chunk in machine.feed(data):
+                    chunks = machine.feed(data)
+                    if not chunks:
+                        # Bytes that produce nothing are buffered by the decoder: bounded.
+                        pending += len(data)
+                        if pending > max_event:
+                            raise _EventTooLarge
+                        continue
+                    pending = 0
+                    for chunk in chunks:
                         yield chunk
             for chunk in machine.close():
                 yield chunk
@@ -63,6 +73,8 @@ async def relay(
         except TimeoutError:
             phase = "total" if asyncio.get_running_loop().time() >= deadline else "idle"
             failure = TimeoutFailure(target, phase).error
+        except _EventTooLarge:
+            failure = CutFailure.too_large(target, "limits.max-event-bytes", max_event).error
         except UPSTREAM_ERRORS:
             failure = CutFailure.broken(target).error
         except Exception:
@@ -90,6 +102,10 @@ async def relay(
         else:
             # Closed, not released: a client gone mid-stream must stop the upstream at once.
             response.close()
+
+
+class _EventTooLarge(Exception):
+    pass
 
 
 def stream_error(target: Target, info: UpstreamErrorInfo) -> UpstreamError:

@@ -59,12 +59,32 @@ class ConnectError(Exception):
 
 
 class _AiohttpResponse:
-    __slots__ = ("_response", "status", "_headers")
+    __slots__ = ("_response", "status", "_headers", "_closed")
 
     def __init__(self, response: aiohttp.ClientResponse) -> None:
         self._response = response
         self.status = response.status
         self._headers: dict[str, str] | None = None
+        # aiohttp closes the connection when the upstream's framing breaks mid-body (a bad
+        # chunk size, a missing CRLF) but never wakes the reader of the body, which then
+        # waits for the total timeout. Watching the connection's close ends that read at once.
+        connection = response.connection
+        protocol = connection.protocol if connection is not None else None
+        # (`is not None`: the protocol is a queue, and an empty one is falsy.)
+        self._closed = protocol.closed if protocol is not None else None
+        if self._closed is not None:
+            self._closed.add_done_callback(self._connection_closed)
+
+    def _connection_closed(self, _: object) -> None:
+        content = self._response.content
+        if not content.is_eof() and content.exception() is None:
+            content.set_exception(aiohttp.ClientPayloadError("the upstream connection closed mid-answer"))
+
+    def _forget(self) -> None:
+        # A pooled connection outlives this answer: the callback must not pile up on it.
+        if self._closed is not None:
+            self._closed.remove_done_callback(self._connection_closed)
+            self._closed = None
 
     @property
     def headers(self) -> Mapping[str, str]:
@@ -80,9 +100,11 @@ class _AiohttpResponse:
         return self._response.content.iter_any()
 
     def release(self) -> None:
+        self._forget()
         self._response.release()
 
     def close(self) -> None:
+        self._forget()
         self._response.close()
 
 

@@ -44,22 +44,22 @@ def test_an_upstream_error_echoing_the_key_and_header_secret_reaches_neither_cli
     answer = post(gateway)
     assert answer.status_code in (400, 502)
     for secret in (KEY, HEADER_TOKEN):
-        assert secret[:8] not in answer.text and secret[-8:] not in answer.text
-        assert secret[:8] not in gateway.log() and secret[-8:] not in gateway.log()
+        assert secret[:12] not in answer.text and secret[-12:] not in answer.text
+        assert secret[:12] not in gateway.log() and secret[-12:] not in gateway.log()
     if code != 401:  # a 401 answer names the entry, not the upstream's words
         assert "[redacted]" in answer.text
 
 
-def test_a_key_cut_at_every_offset_by_the_upstream_never_shows_eight_of_its_characters(gateway_factory, upstream_a):
+def test_a_key_cut_at_every_offset_by_the_upstream_never_shows_twelve_of_its_characters(gateway_factory, upstream_a):
     gateway = gateway_factory(config(upstream_a.base_url))
-    for cut in range(8, len(KEY) + 1, 3):
+    for cut in range(12, len(KEY) + 1, 3):
         upstream_a.default = status(400, f"key {KEY[:cut]}")
         text = post(gateway).text
-        assert KEY[:8] not in text, (cut, text)
+        assert KEY[:12] not in text, (cut, text)
         upstream_a.default = status(400, f"key {KEY[-cut:]}")
         text = post(gateway).text
-        assert KEY[-8:] not in text, (cut, text)
-    assert KEY[:8] not in gateway.log() and KEY[-8:] not in gateway.log()
+        assert KEY[-12:] not in text, (cut, text)
+    assert KEY[:12] not in gateway.log() and KEY[-12:] not in gateway.log()
 
 
 def test_a_stream_error_event_echoing_the_key_is_redacted(gateway_factory, upstream_a):
@@ -79,8 +79,8 @@ def test_a_stream_error_event_echoing_the_key_is_redacted(gateway_factory, upstr
         json={"model": "m", "stream": True, "messages": [{"role": "user", "content": "x"}]},
     ) as r:
         body = r.read().decode()
-    assert '"error"' in body and KEY[:8] not in body and "[redacted]" in body
-    assert KEY[:8] not in gateway.log()
+    assert '"error"' in body and KEY[:12] not in body and "[redacted]" in body
+    assert KEY[:12] not in gateway.log()
 
 
 @pytest.mark.parametrize("query", ["key=%E9", "key=%FF%FE", "key=%C3%A9%00", "key="])
