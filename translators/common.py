@@ -32,6 +32,8 @@ __all__ = [
     "fitted_thinking_budget",
     "function_of_tool",
     "ignored_fields",
+    "integer",
+    "json_text",
     "load_error_body",
     "message_choice",
     "nonempty_string",
@@ -39,6 +41,7 @@ __all__ = [
     "positive_int",
     "requested_max_tokens",
     "seconds",
+    "shown",
     "usage",
 ]
 
@@ -144,10 +147,27 @@ def ignored_fields(body: Any, *, known: frozenset[str], known_message: frozenset
 # --- hub-format answers ---------------------------------------------------------------------
 
 
+def integer(value: Any) -> int | None:
+    """`value` when it is a JSON integer (booleans are not), else None."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def json_text(value: Any, what: str) -> str:
+    """`value` as compact JSON text, for a hub field that holds JSON as a string (tool arguments).
+
+    orjson writes no integer beyond 64 bits and no nesting deeper than 254 levels, though it reads
+    deeper; such a value raises `TranslationError` naming `what`.
+    """
+    try:
+        return orjson.dumps(value).decode()
+    except orjson.JSONEncodeError:
+        raise TranslationError(f"{what} cannot be written as JSON") from None
+
+
 def count(fields: Any, name: str) -> int:
     """An integer token count; 0 where the upstream left it out or sent something else."""
-    value = fields.get(name) if isinstance(fields, Mapping) else None
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+    value = integer(fields.get(name)) if isinstance(fields, Mapping) else None
+    return 0 if value is None else value
 
 
 def usage(*, prompt: int, completion: int, cached: int = 0, reasoning: int = 0, total: int = 0) -> dict[str, Any]:
@@ -246,6 +266,17 @@ def load_error_body(body: bytes) -> Any:
         return None
 
 
+def shown(value: Any) -> str:
+    """`value` as an error message quotes it: a scalar's repr, cut short, and a list or an object
+    by kind only (its repr could be megabytes long, or nested deeper than repr() can go)."""
+    if isinstance(value, Mapping):
+        return "an object"
+    if isinstance(value, list):
+        return "a list"
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
 def nonempty_string(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
@@ -255,9 +286,11 @@ def seconds(text: Any) -> float | None:
 
     An HTTP-date `retry-after` would need the current time, which a pure translator lacks.
     """
+    if isinstance(text, bool):
+        return None
     try:
         value = float(text)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
     return value if math.isfinite(value) and value >= 0 else None
 
@@ -282,4 +315,5 @@ def parse_duration(text: str | None) -> float | None:
             return None
         total += float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
         position = match.end()
-    return total if position == len(text) else None
+    # A run of digits too long for a double reads as infinity, which is no delay.
+    return total if position == len(text) and math.isfinite(total) else None

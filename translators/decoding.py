@@ -19,7 +19,7 @@ from translators.common import Chunk, chunk, delta_choice
 from translators.errors import StreamError, TranslationError, UpstreamErrorInfo
 from translators.sse import SSEDecoder, SSEEvent
 
-__all__ = ["EventDecoder", "load_event", "stream_truncated"]
+__all__ = ["EventDecoder", "event_type", "load_event", "stream_truncated"]
 
 
 def stream_truncated(message: str) -> UpstreamErrorInfo:
@@ -36,6 +36,14 @@ def load_event(event: SSEEvent) -> Mapping[str, Any]:
     if not isinstance(payload, Mapping):
         raise TranslationError(f"upstream stream event {event.event!r} is not a JSON object")
     return payload
+
+
+def event_type(event: SSEEvent, payload: Mapping[str, Any]) -> str:
+    """A typed event's `type`, or its SSE event name when the data names none."""
+    kind = payload.get("type", event.event)
+    if not isinstance(kind, str):
+        raise TranslationError(f"upstream stream event {event.event!r} has a type that is not a string")
+    return kind
 
 
 class EventDecoder:

@@ -4,17 +4,20 @@ Bodies go through as they are with only `model` changed: the upstream gets its r
 name, the client sees the id it asked for. Streams are always requested with usage
 (`stream_options.include_usage`) so the gateway can meter them; the usage chunk and the
 `usage: null` fields OpenAI adds to every chunk are removed again unless the client asked for
-them (https://platform.openai.com/docs/api-reference/chat/create#stream_options).
+them (https://platform.openai.com/docs/api-reference/chat/create#stream_options). Every other
+value, integers beyond 64 bits included, comes back as the upstream wrote it.
 """
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
 import orjson
 
-from translators.common import error_type_for_status, load_error_body
+from translators.common import error_type_for_status, load_error_body, nonempty_string
 from translators.errors import StreamError, TranslationError, UpstreamErrorInfo
 from translators.sse import SSEDecoder
 
@@ -29,13 +32,60 @@ __all__ = [
 
 DONE = b"data: [DONE]\n\n"
 
+# A run of digits that may spell an integer beyond 64 bits, which orjson reads as a float. A
+# document holding one goes through the standard library's `json`, which keeps such integers
+# exact; a run inside a string or a fraction also matches, which costs only speed.
+_LONG_DIGITS = re.compile(rb"[0-9]{19}")
+_LONG_DIGITS_TEXT = re.compile(r"[0-9]{19}")
+
+
+def _load(data: bytes | str) -> tuple[Any, bool]:
+    """The JSON document in `data`, and whether it was read with `json` (then it is written so too).
+
+    orjson still reads it first: it refuses what is not strict JSON (NaN, a lone surrogate, a number
+    beyond a double), which `json` would accept and could not write back as JSON.
+    """
+    document = orjson.loads(data)
+    found = _LONG_DIGITS.search(data) if isinstance(data, bytes) else _LONG_DIGITS_TEXT.search(data)
+    if found is None:
+        return document, False
+    try:
+        return json.loads(data), True
+    except RecursionError:
+        return document, False  # nested deeper than `json` reads: as orjson read it, floats and all
+
+
+def _dump(document: Any, exact: bool) -> bytes | None:
+    """`document` in orjson's format (compact, UTF-8), with `json` for what `_load` read with it.
+
+    orjson writes 254 levels of nesting but reads 1024, so a deeper document is written with
+    `json` too; None when it is deeper than even that can write at the current recursion depth.
+    """
+    if not exact:
+        try:
+            return orjson.dumps(document)
+        except orjson.JSONEncodeError:
+            pass
+    try:
+        return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+    except RecursionError:
+        return None
+
+
+def _malformed(message: str) -> StreamError:
+    return StreamError(
+        UpstreamErrorInfo(status=502, type="server_error", code="upstream_stream_malformed", message=message)
+    )
+
 
 def client_wants_usage(body: Mapping[str, Any]) -> bool:
-    options = body.get("stream_options")
+    options = body.get("stream_options") if isinstance(body, Mapping) else None
     return isinstance(options, dict) and options.get("include_usage") is True
 
 
 def build_request(body: Mapping[str, Any], *, upstream_model: str, stream: bool) -> dict[str, Any]:
+    if not isinstance(body, Mapping):
+        raise TranslationError("the request body must be a JSON object")
     request = dict(body)
     request["model"] = upstream_model
     if stream:
@@ -47,15 +97,18 @@ def build_request(body: Mapping[str, Any], *, upstream_model: str, stream: bool)
 def rewrite_response(payload: bytes, *, model: str) -> tuple[bytes, dict[str, Any] | None]:
     """The upstream's JSON with `model` set to the client's id, and its `usage` if any."""
     try:
-        document = orjson.loads(payload)
+        document, exact = _load(payload)
     except orjson.JSONDecodeError:
         raise TranslationError("the upstream answered with a body that is not JSON") from None
     if not isinstance(document, dict):
         raise TranslationError("the upstream answered with JSON that is not an object")
     if "model" in document:
         document["model"] = model
+    body = _dump(document, exact)
+    if body is None:
+        raise TranslationError("the upstream answered with JSON nested too deep to pass on")
     usage = document.get("usage")
-    return orjson.dumps(document), usage if isinstance(usage, dict) else None
+    return body, usage if isinstance(usage, dict) else None
 
 
 def parse_error(status: int, headers: Mapping[str, str], body: bytes) -> UpstreamErrorInfo:
@@ -64,7 +117,7 @@ def parse_error(status: int, headers: Mapping[str, str], body: bytes) -> Upstrea
     document = load_error_body(body)
     error = document.get("error") if isinstance(document, dict) else None
     if isinstance(error, dict):
-        message = str(error.get("message") or "")
+        message = nonempty_string(error.get("message")) or ""
         type_ = error.get("type") if isinstance(error.get("type"), str) else None
         code = error.get("code") if isinstance(error.get("code"), str) else None
     elif isinstance(error, str):
@@ -87,7 +140,7 @@ class PassthroughStream:
     without `[DONE]` and without any `finish_reason`: a cut stream must not look complete.
     """
 
-    __slots__ = ("_decoder", "_done", "_finished", "_keep_usage", "_model", "usage")
+    __slots__ = ("_decoder", "_done", "_error", "_finished", "_keep_usage", "_model", "usage")
 
     def __init__(self, *, model: str, keep_usage: bool) -> None:
         self._decoder = SSEDecoder()
@@ -95,13 +148,16 @@ class PassthroughStream:
         self._keep_usage = keep_usage
         self._finished = False
         self._done = False
+        self._error: StreamError | None = None
         self.usage: dict[str, Any] | None = None
 
     def feed(self, data: bytes) -> list[bytes]:
-        return self._convert(self._decoder.feed(data))
+        return self._guarded(self._decoder.feed(data))
 
     def close(self) -> list[bytes]:
-        out = self._convert(self._decoder.close())
+        out = self._guarded(self._decoder.close())
+        if self._error is not None:
+            raise self._error
         if self._done:
             return out
         if not self._finished:
@@ -116,8 +172,21 @@ class PassthroughStream:
         self._done = True
         return out + [DONE]
 
-    def _convert(self, events: list[Any]) -> list[bytes]:
+    def _guarded(self, events: list[Any]) -> list[bytes]:
+        """An error is raised only once the events before it were handed out, so how the
+        bytes were split never changes what the client receives."""
+        if self._error is not None:
+            raise self._error
         out: list[bytes] = []
+        try:
+            self._convert(events, out)
+        except StreamError as error:
+            if not out:
+                raise
+            self._error = error
+        return out
+
+    def _convert(self, events: list[Any], out: list[bytes]) -> None:
         for event in events:
             if self._done:
                 break
@@ -128,24 +197,16 @@ class PassthroughStream:
             chunk = self._chunk(event.data)
             if chunk is not None:
                 out.append(b"data: " + chunk + b"\n\n")
-        return out
 
     def _chunk(self, data: str) -> bytes | None:
         try:
-            chunk = orjson.loads(data)
+            chunk, exact = _load(data)
         except orjson.JSONDecodeError:
-            raise StreamError(
-                UpstreamErrorInfo(
-                    status=502,
-                    type="server_error",
-                    code="upstream_stream_malformed",
-                    message="the upstream sent a stream event that is not JSON",
-                )
-            ) from None
+            raise _malformed("the upstream sent a stream event that is not JSON") from None
         if not isinstance(chunk, dict):
             return None
         if "error" in chunk and "choices" not in chunk:
-            raise StreamError(parse_error(502, {}, orjson.dumps(chunk)))
+            raise StreamError(parse_error(502, {}, data.encode()))
         if "model" in chunk:
             chunk["model"] = self._model
         usage = chunk.get("usage")
@@ -158,7 +219,10 @@ class PassthroughStream:
             del chunk["usage"]
             if not choices:
                 return None
-        return orjson.dumps(chunk)
+        body = _dump(chunk, exact)
+        if body is None:
+            raise _malformed("the upstream sent a stream event nested too deep to pass on")
+        return body
 
 
 class ChunkDecoder:
@@ -219,18 +283,11 @@ class ChunkDecoder:
             try:
                 chunk = orjson.loads(event.data)
             except orjson.JSONDecodeError:
-                raise StreamError(
-                    UpstreamErrorInfo(
-                        status=502,
-                        type="server_error",
-                        code="upstream_stream_malformed",
-                        message="the upstream sent a stream event that is not JSON",
-                    )
-                ) from None
+                raise _malformed("the upstream sent a stream event that is not JSON") from None
             if not isinstance(chunk, dict):
                 continue
             if "error" in chunk and "choices" not in chunk:
-                raise StreamError(parse_error(502, {}, orjson.dumps(chunk)))
+                raise StreamError(parse_error(502, {}, event.data.encode()))
             if "model" in chunk:
                 chunk["model"] = self._model
             choices = chunk.get("choices")

@@ -6,6 +6,7 @@ translator cannot start emitting a field the hub contract does not write down.
 
 from __future__ import annotations
 
+import functools
 import types
 from typing import (
     Any,
@@ -43,9 +44,15 @@ def assert_conforms(value: Any, expected: Any, path: str = "$") -> None:
         _check_scalar(value, expected, path)
 
 
+@functools.cache
+def _fields(expected: Any) -> dict[str, Any]:
+    # Cached: evaluating a TypedDict's hints costs far more than checking a value against them.
+    return get_type_hints(expected)
+
+
 def _check_typeddict(value: Any, expected: Any, path: str) -> None:
     assert isinstance(value, dict), f"{path}: expected {expected.__name__}, got {value!r}"
-    fields = get_type_hints(expected)
+    fields = _fields(expected)
     unknown = sorted(set(value) - set(fields))
     assert not unknown, f"{path}: {expected.__name__} has no field {unknown}"
     missing = sorted(expected.__required_keys__ - set(value))

@@ -104,3 +104,73 @@ def test_parse_error_reads_openai_envelopes_and_falls_back_to_status():
     assert (info.type, info.message, info.code) == ("invalid_request_error", "bad", "x")
     assert passthrough.parse_error(503, {}, b"<html>down</html>").type == "server_error"
     assert passthrough.parse_error(429, {}, b"").message == "upstream answered HTTP 429"
+
+
+BIG = b"123456789012345678901234567890"
+
+
+def test_rewrite_response_gives_back_an_integer_beyond_64_bits_as_the_upstream_wrote_it():
+    raw = (
+        b'{"id":"chatcmpl-1","object":"chat.completion","model":"real","seed":' + BIG + b","
+        b'"choices":[{"index":0,"message":{"role":"assistant","content":"caf\xc3\xa9 \xe2\x80\x94 \\"x\\""},'
+        b'"finish_reason":"stop","logprobs":{"content":[{"token":"a","logprob":-1e-06,"bytes":[97]}]}}],'
+        b'"usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5}}'
+    )
+    body, usage = passthrough.rewrite_response(raw, model="alias")
+    assert b'"seed":' + BIG + b"," in body
+    assert body == raw.replace(b'"model":"real"', b'"model":"alias"')  # compact, UTF-8, nothing else changed
+    assert usage == {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5}
+
+
+def test_passthrough_stream_gives_back_an_integer_beyond_64_bits_as_the_upstream_wrote_it():
+    chunk = b'{"id":"c1","object":"chat.completion.chunk","model":"upstream-name","system_fingerprint":' + BIG
+    chunk += b',"choices":[{"index":0,"delta":{"content":"\xc3\xa9"},"finish_reason":"stop"}]}'
+    machine = passthrough.PassthroughStream(model="client-id", keep_usage=False)
+    events = machine.feed(b"data: " + chunk + b"\n\n") + machine.close()
+    assert events == [b"data: " + chunk.replace(b"upstream-name", b"client-id") + b"\n\n", b"data: [DONE]\n\n"]
+
+
+def test_ordinary_answers_and_chunks_go_through_orjson_alone(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("the standard library's json was used")
+
+    monkeypatch.setattr(passthrough.json, "loads", refuse)
+    monkeypatch.setattr(passthrough.json, "dumps", refuse)
+    body, _ = passthrough.rewrite_response(orjson.dumps({"model": "real", "created": 1741569952}), model="alias")
+    assert orjson.loads(body) == {"model": "alias", "created": 1741569952}
+    events = passthrough.PassthroughStream(model="client-id", keep_usage=False).feed(STREAM)
+    assert len(events) == 4
+
+
+def test_a_number_json_cannot_write_back_is_refused_like_any_body_that_is_not_json():
+    # 19 digits send the document to `json`, but orjson still decides what is JSON.
+    with pytest.raises(TranslationError):
+        passthrough.rewrite_response(b'{"seed": 1234567890123456789012, "x": NaN}', model="alias")
+    with pytest.raises(StreamError) as caught:
+        passthrough.PassthroughStream(model="m", keep_usage=False).feed(
+            b'data: {"seed": 1234567890123456789012, "x": 1e400}\n\n'
+        )
+    assert caught.value.info.code == "upstream_stream_malformed"
+
+
+def test_passthrough_stream_hands_out_the_chunks_before_an_error_event_whatever_the_split():
+    from translators.errors import StreamError
+    from translators.openai import PassthroughStream
+
+    data = (
+        b'data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"up","choices":[{"index":0,'
+        b'"delta":{"content":"hi"},"finish_reason":null}]}\n\n'
+        b'data: {"error":{"message":"overloaded","type":"server_error"}}\n\n'
+    )
+    outcomes = set()
+    for cut in range(len(data) + 1):
+        stream, out = PassthroughStream(model="m", keep_usage=False), []
+        try:
+            for part in (data[:cut], data[cut:]):
+                out += stream.feed(part)
+            stream.close()
+        except StreamError as error:
+            outcomes.add((b"".join(out), error.info.message))
+    assert len(outcomes) == 1
+    chunks, message = outcomes.pop()
+    assert b'"content":"hi"' in chunks and message == "overloaded"

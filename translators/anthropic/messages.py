@@ -21,6 +21,7 @@ from typing import Any
 
 import orjson
 
+from translators.common import shown
 from translators.errors import TranslationError
 
 __all__ = [
@@ -167,9 +168,9 @@ def _content_blocks(content: Any, role: str, path: str) -> list[Block]:
         kind = part.get("type") if isinstance(part, Mapping) else None
         if kind == "refusal" and role == "assistant":
             kind, part = "text", {"text": part.get("refusal")}
-        if kind not in ROLE_PARTS[role]:
+        if not isinstance(kind, str) or kind not in ROLE_PARTS[role]:
             raise _fail(
-                f"content part type {kind!r} is not supported in a {role} message",
+                f"content part type {shown(kind)} is not supported in a {role} message",
                 f"{part_path}.type",
             )
         block = PART_CONVERTERS[kind](part, part_path)
@@ -275,8 +276,8 @@ def convert_messages(messages: Any) -> Conversation:
     for index, message in enumerate(messages):
         path = f"messages[{index}]"
         role = message.get("role") if isinstance(message, Mapping) else None
-        if role not in SYSTEM_ROLES and role not in TURN_BUILDERS:
-            raise _fail(f"message role {role!r} is not supported", f"{path}.role")
+        if not isinstance(role, str) or (role not in SYSTEM_ROLES and role not in TURN_BUILDERS):
+            raise _fail(f"message role {shown(role)} is not supported", f"{path}.role")
         _check_fields(message, role, path)
         if role in SYSTEM_ROLES:
             system.extend(_content_blocks(message.get("content"), "system", f"{path}.content"))

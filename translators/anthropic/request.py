@@ -109,7 +109,7 @@ def _thinking(effort: Any, limit: common.OutputLimit | None) -> dict[str, Any] |
     if effort == "none":
         # Sent explicitly: when `thinking` is omitted some models decide to think on their own.
         return {"type": "disabled"}
-    if effort not in THINKING_BUDGETS:
+    if not isinstance(effort, str) or effort not in THINKING_BUDGETS:
         allowed = ", ".join(["none", *THINKING_BUDGETS])
         raise TranslationError(f"reasoning_effort must be one of {allowed}", param="reasoning_effort")
     budget = THINKING_BUDGETS[effort]

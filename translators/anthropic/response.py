@@ -13,8 +13,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import orjson
-
 from translators import common, hub
 from translators.errors import TranslationError
 
@@ -68,14 +66,28 @@ def _tool_call(block: Mapping[str, Any], index: int) -> dict[str, Any]:
     if not isinstance(block.get("id"), str) or not isinstance(block.get("name"), str):
         raise TranslationError(f"upstream tool_use block {index} lacks id or name")
     arguments = block.get("input", {})
+    if not isinstance(arguments, Mapping):
+        # The client parses `arguments` as a JSON object; the docs make `input` one.
+        raise TranslationError(f"upstream tool_use block {index} has an input that is not an object")
     return {
         "id": block["id"],
         "type": "function",
-        "function": {"name": block["name"], "arguments": orjson.dumps(arguments).decode()},
+        "function": {
+            "name": block["name"],
+            "arguments": common.json_text(arguments, f"upstream tool_use block {index} input"),
+        },
     }
 
 
-def _thinking_entry(block: Mapping[str, Any]) -> hub.ThinkingEntry | None:
+def _text(block: Mapping[str, Any], field: str, index: int) -> str:
+    """A text or thinking block's text; one left out reads as "", one of another type is refused."""
+    text = block.get(field, "")
+    if not isinstance(text, str):
+        raise TranslationError(f"upstream {block['type']} block {index} has a {field} that is not a string")
+    return text
+
+
+def _thinking_entry(block: Mapping[str, Any], index: int) -> hub.ThinkingEntry | None:
     """A thinking or redacted_thinking block as a hub `thinking_blocks` entry; None for others.
 
     A missing signature reads as "": the entry keeps its place, so the blocks around it stay
@@ -86,7 +98,7 @@ def _thinking_entry(block: Mapping[str, Any]) -> hub.ThinkingEntry | None:
         signature = block.get("signature")
         return {
             "type": "thinking",
-            "thinking": str(block.get("thinking", "")),
+            "thinking": _text(block, "thinking", index),
             "signature": signature if isinstance(signature, str) else "",
         }
     if kind == "redacted_thinking":
@@ -101,14 +113,14 @@ def _message(content: list[Any]) -> dict[str, Any]:
     calls: list[dict[str, Any]] = []
     for index, block in enumerate(content):
         kind = block.get("type") if isinstance(block, Mapping) else None
+        if not isinstance(kind, str):
+            raise TranslationError(f"upstream content block {index} has no type")
         if kind == "text":
-            texts.append(str(block.get("text", "")))
+            texts.append(_text(block, "text", index))
         elif kind == "tool_use":
             calls.append(_tool_call(block, index))
-        elif kind is None:
-            raise TranslationError(f"upstream content block {index} has no type")
         else:
-            entry = _thinking_entry(block)
+            entry = _thinking_entry(block, index)
             if entry is not None:
                 thinking.append(entry)
     message: dict[str, Any] = {"role": "assistant", "content": "".join(texts) if texts else None}

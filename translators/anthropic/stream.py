@@ -20,7 +20,7 @@ from translators import hub
 from translators.anthropic.errors import error_info
 from translators.anthropic.response import finish_reason, refusal, usage
 from translators.common import Chunk
-from translators.decoding import EventDecoder, load_event, stream_truncated
+from translators.decoding import EventDecoder, event_type, load_event, stream_truncated
 from translators.errors import StreamError, TranslationError
 from translators.sse import SSEEvent
 
@@ -74,7 +74,7 @@ class StreamDecoder(EventDecoder):
 
     def _event(self, event: SSEEvent) -> list[Chunk]:
         payload = load_event(event)
-        kind = payload.get("type", event.event)
+        kind = event_type(event, payload)
         if kind == "error":
             self._error = StreamError(error_info(payload.get("error")))
             return []

@@ -14,6 +14,7 @@ from typing import Any
 
 import orjson
 
+from translators.common import shown
 from translators.errors import TranslationError
 
 __all__ = [
@@ -100,8 +101,8 @@ def _role_of(message: Any, path: str) -> str:
     if not isinstance(message, Mapping):
         raise TranslationError("each message must be an object", param=path)
     role = message.get("role")
-    if role not in _MESSAGE_FIELDS:
-        raise TranslationError(f"unsupported message role {role!r}", param=f"{path}.role")
+    if not isinstance(role, str) or role not in _MESSAGE_FIELDS:
+        raise TranslationError(f"unsupported message role {shown(role)}", param=f"{path}.role")
     allowed = _MESSAGE_FIELDS[role].union(DROPPED_MESSAGE_FIELDS)
     for key, value in message.items():
         reason = UNSUPPORTED_MESSAGE_FIELDS.get(key)
@@ -146,7 +147,7 @@ def _user_parts(content: Any, path: str) -> list[dict[str, Any]]:
         kind = part.get("type") if isinstance(part, Mapping) else None
         convert = _USER_PART_CONVERTERS.get(kind) if isinstance(kind, str) else None
         if convert is None:
-            raise TranslationError(f"unsupported content part type {kind!r}", param=f"{part_path}.type")
+            raise TranslationError(f"unsupported content part type {shown(kind)}", param=f"{part_path}.type")
         parts.append(convert(part, part_path))
     return parts
 
@@ -224,7 +225,9 @@ def _assistant_parts(message: Mapping[str, Any], path: str, call_names: dict[str
         for j, part in enumerate(content):
             kind = part.get("type") if isinstance(part, Mapping) else None
             if kind not in ("text", "refusal"):
-                raise TranslationError(f"unsupported content part type {kind!r}", param=f"{path}.content[{j}].type")
+                raise TranslationError(
+                    f"unsupported content part type {shown(kind)}", param=f"{path}.content[{j}].type"
+                )
             parts.append({"text": _string(part.get(kind), f"{path}.content[{j}].{kind}")})
     elif content is not None:
         raise TranslationError("content must be a string, an array of parts or null", param=f"{path}.content")

@@ -13,7 +13,7 @@ import struct
 from collections.abc import Mapping
 from typing import Any
 
-from translators.common import positive_int
+from translators.common import count, positive_int
 from translators.errors import TranslationError
 from translators.gemini.request import model_segment
 
@@ -59,9 +59,8 @@ def parse_embeddings_response(
         raise TranslationError("Gemini's embedding answer has neither `embedding` nor `embeddings`")
     encode = _base64 if encoding_format == "base64" else list
     data = [{"object": "embedding", "index": i, "embedding": encode(vector)} for i, vector in enumerate(vectors)]
-    meta = payload.get("usageMetadata")
     # Gemini's embedding answers usually carry no token count; 0 says "not reported".
-    tokens = int(meta.get("promptTokenCount", 0)) if isinstance(meta, Mapping) else 0
+    tokens = count(payload.get("usageMetadata"), "promptTokenCount")
     return {
         "object": "list",
         "data": data,
@@ -87,8 +86,14 @@ def _values(embedding: Any) -> list[float]:
     values = embedding.get("values") if isinstance(embedding, Mapping) else None
     if not isinstance(values, list):
         raise TranslationError("a Gemini embedding has no `values` array")
+    if not all(isinstance(value, int | float) and not isinstance(value, bool) for value in values):
+        raise TranslationError("a Gemini embedding's `values` are not all numbers")
     return values
 
 
 def _base64(vector: list[float]) -> str:
-    return base64.b64encode(struct.pack(f"<{len(vector)}f", *vector)).decode("ascii")
+    try:
+        packed = struct.pack(f"<{len(vector)}f", *vector)
+    except OverflowError:
+        raise TranslationError("a Gemini embedding value is beyond float32's range") from None
+    return base64.b64encode(packed).decode("ascii")

@@ -86,8 +86,9 @@ def _duration(value: Any) -> float | None:
     if isinstance(value, str) and value.endswith("s"):
         return seconds(value[:-1])
     if isinstance(value, Mapping):
-        whole = seconds(str(value.get("seconds", 0)))
-        nanos = seconds(str(value.get("nanos", 0)))
+        # int64 `seconds` is a string in proto3 JSON, int32 `nanos` a number; either is read.
+        whole = seconds(value.get("seconds", 0))
+        nanos = seconds(value.get("nanos", 0))
         return None if whole is None or nanos is None else whole + nanos / 1e9
     return None
 

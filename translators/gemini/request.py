@@ -151,7 +151,7 @@ def _check_fields(body: Mapping[str, Any]) -> None:
     for key, value in body.items():
         allowed = DEFAULT_ONLY_FIELDS.get(key)
         if allowed is not None and value not in allowed:
-            raise TranslationError(f"{key!r} = {value!r} cannot be honoured by Gemini", param=key)
+            raise TranslationError(f"{key!r} = {common.shown(value)} cannot be honoured by Gemini", param=key)
     if body.get("stream") not in (None, True, False):
         raise TranslationError("stream must be a boolean", param="stream")
 
@@ -214,15 +214,15 @@ def _response_format(response_format: Any) -> dict[str, Any]:
             # `responseJsonSchema` takes JSON Schema as is (`responseSchema` is an OpenAPI subset).
             config["responseJsonSchema"] = spec["schema"]
         return config
-    raise TranslationError(f"unsupported response_format type {kind!r}", param="response_format.type")
+    raise TranslationError(f"unsupported response_format type {common.shown(kind)}", param="response_format.type")
 
 
 def _thinking_config(effort: Any, max_tokens: int | None) -> dict[str, Any]:
-    budget = THINKING_BUDGETS.get(effort)
+    budget = THINKING_BUDGETS.get(effort) if isinstance(effort, str) else None
     if budget is None:
         supported = ", ".join(THINKING_BUDGETS)
         raise TranslationError(
-            f"reasoning_effort {effort!r} has no Gemini equivalent; use one of {supported}",
+            f"reasoning_effort {common.shown(effort)} has no Gemini equivalent; use one of {supported}",
             param="reasoning_effort",
         )
     if budget == 0:

@@ -12,14 +12,14 @@ import hashlib
 from collections.abc import Mapping
 from typing import Any
 
-import orjson
-
 from translators import common
 from translators.errors import TranslationError
 
 __all__ = [
     "FINISH_REASONS",
     "block_reason",
+    "candidate_finish_reason",
+    "candidate_index",
     "candidate_parts",
     "candidates_of",
     "classify_part",
@@ -58,7 +58,7 @@ def parse_response(payload: Mapping[str, Any], *, model: str, created: int, id: 
         raise TranslationError("Gemini answered with neither candidates nor a block reason")
     meta = payload.get("usageMetadata")
     return common.completion(
-        id=payload.get("responseId") or id,
+        id=common.nonempty_string(payload.get("responseId")) or id,
         created=created,
         model=model,
         choices=choices,
@@ -66,9 +66,16 @@ def parse_response(payload: Mapping[str, Any], *, model: str, created: int, id: 
     )
 
 
-def _choice(candidate: Mapping[str, Any], position: int, id: str) -> dict[str, Any]:
-    # proto3 JSON leaves out a zero `index`, so the first candidate often has none.
+def candidate_index(candidate: Mapping[str, Any], position: int) -> int:
+    """The candidate's `index`; proto3 JSON leaves out a zero one, so the first often has none."""
     index = candidate.get("index", position)
+    if isinstance(index, bool) or not isinstance(index, int):
+        raise TranslationError("a Gemini candidate's `index` is not an integer")
+    return index
+
+
+def _choice(candidate: Mapping[str, Any], position: int, id: str) -> dict[str, Any]:
+    index = candidate_index(candidate, position)
     text: list[str] = []
     reasoning: list[str] = []
     calls: list[dict[str, Any]] = []
@@ -85,7 +92,7 @@ def _choice(candidate: Mapping[str, Any], position: int, id: str) -> dict[str, A
         message["reasoning_content"] = "".join(reasoning)
     if calls:
         message["tool_calls"] = calls
-    reason = finish_reason(candidate.get("finishReason"), called_tools=bool(calls))
+    reason = finish_reason(candidate_finish_reason(candidate), called_tools=bool(calls))
     return common.message_choice(message, reason, index=index)
 
 
@@ -126,18 +133,29 @@ def tool_call(id: str, choice: int, position: int, part: Mapping[str, Any]) -> d
     puts it; a client echoing the call back hands it to `contents.py`, which replays it.
     """
     function_call = part["functionCall"]
+    name, args = function_call.get("name"), function_call.get("args") or {}
+    if not isinstance(name, str):
+        raise TranslationError("a Gemini functionCall has no name")
+    if not isinstance(args, Mapping):
+        # The client parses `arguments` as a JSON object; Gemini documents `args` as one.
+        raise TranslationError("a Gemini functionCall's `args` is not an object")
     digest = hashlib.sha256(f"{id}:{choice}:{position}".encode()).hexdigest()
     call: dict[str, Any] = {
         "id": f"call_{digest[:24]}",
         "type": "function",
-        "function": {
-            "name": function_call.get("name", ""),
-            "arguments": orjson.dumps(function_call.get("args") or {}).decode(),
-        },
+        "function": {"name": name, "arguments": common.json_text(args, "a Gemini functionCall's `args`")},
     }
     if isinstance(part.get("thoughtSignature"), str):
         call["extra_content"] = {"google": {"thought_signature": part["thoughtSignature"]}}
     return call
+
+
+def candidate_finish_reason(candidate: Mapping[str, Any]) -> str | None:
+    """The candidate's `finishReason`: a string, or None (left out or null) while it goes on."""
+    reason = candidate.get("finishReason")
+    if reason is not None and not isinstance(reason, str):
+        raise TranslationError("a Gemini candidate's `finishReason` is not a string")
+    return reason
 
 
 def finish_reason(reason: str | None, *, called_tools: bool) -> str:
@@ -152,8 +170,10 @@ def block_reason(payload: Mapping[str, Any]) -> str | None:
     return reason if isinstance(reason, str) and reason else None
 
 
-def usage(meta: Mapping[str, Any]) -> dict[str, Any]:
+def usage(meta: Any) -> dict[str, Any]:
     """`usageMetadata` -> OpenAI usage; thoughts count as completion tokens, as OpenAI's reasoning does."""
+    if not isinstance(meta, Mapping):
+        raise TranslationError("Gemini's usageMetadata is not an object")
     # Tool-use prompt tokens are input the model read, and Gemini's total counts them.
     prompt = _count(meta, "promptTokenCount") + _count(meta, "toolUsePromptTokenCount")
     thoughts = _count(meta, "thoughtsTokenCount")

@@ -13,12 +13,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from translators.common import Chunk
+from translators.common import Chunk, integer
 from translators.decoding import EventDecoder, load_event, stream_truncated
 from translators.errors import StreamError
 from translators.gemini.errors import error_info
 from translators.gemini.response import (
     block_reason,
+    candidate_finish_reason,
+    candidate_index,
     candidate_parts,
     candidates_of,
     classify_part,
@@ -49,7 +51,7 @@ class StreamDecoder(EventDecoder):
         # Tool call ids derive from the gateway's id, whatever id the chunks carry.
         self._call_id_base = id
         self._candidates: dict[int, _Candidate] = {}
-        self._usage: Mapping[str, Any] | None = None
+        self._usage: dict[str, Any] | None = None
         self._blocked = False
 
     def _complete(self) -> bool:
@@ -57,14 +59,16 @@ class StreamDecoder(EventDecoder):
         return self._blocked or (bool(self._candidates) and finished)
 
     def _closing(self) -> list[Chunk]:
-        return [] if self._usage is None else [self._usage_chunk(usage(self._usage))]
+        return [] if self._usage is None else [self._usage_chunk(self._usage)]
 
     def _event(self, event: SSEEvent) -> list[Chunk]:
         payload = load_event(event)
         error = payload.get("error")
         if isinstance(error, Mapping):
-            code = error.get("code")
-            self._error = StreamError(error_info(code if isinstance(code, int) else 500, error, {}))
+            # `code` is the HTTP status the error would have had; anything else reads as a 500.
+            code = integer(error.get("code"))
+            status = code if code is not None and 400 <= code <= 599 else 500
+            self._error = StreamError(error_info(status, error, {}))
             return []
         if not self._started:
             self._started = True
@@ -72,7 +76,8 @@ class StreamDecoder(EventDecoder):
             if isinstance(response_id, str) and response_id:
                 self._id = response_id
         if payload.get("usageMetadata"):
-            self._usage = payload["usageMetadata"]
+            # Read as it arrives, so a malformed one fails the event that carried it.
+            self._usage = usage(payload["usageMetadata"])
         candidates = candidates_of(payload)
         chunks: list[Chunk] = []
         for position, candidate in enumerate(candidates):
@@ -85,7 +90,7 @@ class StreamDecoder(EventDecoder):
         return chunks
 
     def _candidate(self, candidate: Mapping[str, Any], position: int) -> list[Chunk]:
-        index = candidate.get("index", position)
+        index = candidate_index(candidate, position)
         chunks: list[Chunk] = []
         state = self._candidates.get(index)
         if state is None:
@@ -99,7 +104,7 @@ class StreamDecoder(EventDecoder):
                 chunks.extend(self._tool_call(index, state, part))
             elif kind in _DELTA_KINDS and value:
                 chunks.append(self._chunk({_DELTA_KINDS[kind]: value}, index=index))
-        reason = candidate.get("finishReason")
+        reason = candidate_finish_reason(candidate)
         if reason:
             state.finished = True
             mapped = finish_reason(reason, called_tools=state.calls > 0)

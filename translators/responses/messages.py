@@ -14,6 +14,7 @@ from typing import Any
 
 import orjson
 
+from translators.common import shown
 from translators.errors import TranslationError
 
 __all__ = [
@@ -85,7 +86,7 @@ def _input_image(part: Mapping[str, Any], path: str) -> Part:
     if not isinstance(url, str) or not url.startswith(("data:", "https://", "http://")):
         raise _fail("image_url.url must be a data: URL or an http(s) URL", f"{path}.image_url.url")
     detail = fields.get("detail") or "auto"
-    if detail not in IMAGE_DETAILS:
+    if not isinstance(detail, str) or detail not in IMAGE_DETAILS:
         allowed = ", ".join(sorted(IMAGE_DETAILS))
         raise _fail(f"image_url.detail must be one of {allowed}", f"{path}.image_url.detail")
     return {"type": "input_image", "image_url": url, "detail": detail}
@@ -152,7 +153,7 @@ def _parts(content: Any, role: str, path: str) -> list[Part]:
         converter = ROLE_PARTS[role].get(kind) if isinstance(kind, str) else None
         if converter is None:
             raise _fail(
-                f"content part type {kind!r} is not supported in a {role} message",
+                f"content part type {shown(kind)} is not supported in a {role} message",
                 f"{part_path}.type",
             )
         parts.append(converter(part, part_path))
@@ -250,7 +251,7 @@ def convert_messages(messages: Any) -> list[Item]:
         path = f"messages[{index}]"
         role = message.get("role") if isinstance(message, Mapping) else None
         if not isinstance(role, str) or role not in ITEM_BUILDERS:
-            raise _fail(f"message role {role!r} is not supported", f"{path}.role")
+            raise _fail(f"message role {shown(role)} is not supported", f"{path}.role")
         _check_fields(message, role, path)
         items.extend(ITEM_BUILDERS[role](message, role, path))
     if not items:

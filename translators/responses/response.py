@@ -57,11 +57,15 @@ def usage(fields: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _token(entry: Mapping[str, Any]) -> dict[str, Any]:
-    raw = entry.get("bytes")
+    """One token's logprob entry; a field of the wrong type reads as left out (logprobs are
+    optional extras: a malformed one must not cost the client its answer)."""
+    token, logprob, raw = entry.get("token"), entry.get("logprob"), entry.get("bytes")
+    if not isinstance(raw, list) or not all(common.integer(byte) is not None for byte in raw):
+        raw = None
     return {
-        "token": entry.get("token") if isinstance(entry.get("token"), str) else "",
-        "logprob": entry.get("logprob") if isinstance(entry.get("logprob"), int | float) else 0.0,
-        "bytes": raw if isinstance(raw, list) else None,
+        "token": token if isinstance(token, str) else "",
+        "logprob": logprob if isinstance(logprob, int | float) and not isinstance(logprob, bool) else 0.0,
+        "bytes": raw,
     }
 
 
@@ -132,7 +136,7 @@ def _answer(output: list[Any]) -> _Answer:
     answer = _Answer()
     for index, item in enumerate(output):
         kind = item.get("type") if isinstance(item, Mapping) else None
-        if kind is None:
+        if not isinstance(kind, str):
             raise TranslationError(f"upstream output item {index} has no type")
         reader = ITEM_READERS.get(kind)
         if reader is not None:
@@ -155,12 +159,12 @@ def _message(answer: _Answer) -> dict[str, Any]:
 
 def _check_status(payload: Mapping[str, Any]) -> None:
     status = payload.get("status")
-    if status in FINISHED_STATUSES:
+    if status is None or (isinstance(status, str) and status in FINISHED_STATUSES):
         return
     error = payload.get("error")
     message = error.get("message") if isinstance(error, Mapping) else None
     detail = f": {message}" if isinstance(message, str) and message else ""
-    raise TranslationError(f"upstream response has status {status!r}{detail}")
+    raise TranslationError(f"upstream response has status {common.shown(status)}{detail}")
 
 
 def parse_response(payload: Mapping[str, Any], *, model: str, created: int, id: str) -> dict[str, Any]:

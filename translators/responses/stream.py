@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from translators.common import Chunk
-from translators.decoding import EventDecoder, load_event, stream_truncated
+from translators.decoding import EventDecoder, event_type, load_event, stream_truncated
 from translators.errors import StreamError, TranslationError
 from translators.responses.errors import stream_error_info
 from translators.responses.response import (
@@ -77,7 +77,7 @@ class StreamDecoder(EventDecoder):
         if event.data == "[DONE]":
             return []  # a Chat Completions habit of some compatible servers; means nothing here
         payload = load_event(event)
-        kind = payload.get("type", event.event)
+        kind = event_type(event, payload)
         handler = self._handlers.get(kind)
         chunks: list[Chunk] = []
         if kind in LIFECYCLE_EVENTS or (handler is not None and kind not in ERROR_EVENTS):
