@@ -224,7 +224,7 @@ openai-compatibility:
             time.sleep(1)
             baseline = rss_mib(pid)
             counts, statuses, peak = asyncio.run(drive(gateway.url, gateway.port, args.seconds, args.concurrency, pid))
-            time.sleep(5)  # refused connections linger, slow bodies time out
+            time.sleep(12)  # refused connections linger, slow bodies time out
             after = rss_mib(pid)
             log = gateway.log()
         finally:

@@ -15,7 +15,6 @@ from typing import Any
 from gateway.config.models import GatewayConfig, LimitsConfig, MockEntry
 from gateway.config.watcher import ConfigWatcher
 from gateway.core.asgi import Receive, Scope, Send
-from gateway.core.memory import MemoryTrimmer
 from gateway.core.redaction import RedactingFilter
 from gateway.inbound.codec import Ids
 from gateway.inbound.front_door import FrontDoor
@@ -67,7 +66,6 @@ class Gateway:
         self.dropped = DroppedFields()
         self.draining = False
         self._log_filter = RedactingFilter(lambda: self.holder.current.redactor)
-        self.memory = MemoryTrimmer()
         self._tasks: set[asyncio.Future[None]] = set()
         ids = Ids(new_id=new_id, clock=clock)
         transports = transports or {
@@ -172,7 +170,6 @@ class Gateway:
                     handler.addFilter(self._log_filter)
                 self.discovery.start()
                 self.prober.start()
-                self.memory.start()
                 if self.watcher is not None:
                     self.watcher.start()
                 await send({"type": "lifespan.startup.complete"})
@@ -182,7 +179,6 @@ class Gateway:
                     await self.watcher.stop()
                 await self.discovery.stop()
                 await self.prober.stop()
-                await self.memory.stop()
                 for task in list(self._tasks):
                     task.cancel()
                 await self.upstreams.aclose()
