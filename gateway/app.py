@@ -6,6 +6,7 @@ two gateways in one process; time and ids are injected.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import os
 import time
@@ -33,13 +34,23 @@ from gateway.upstream.mock import MockTransport
 from gateway.upstream.probes import HealthProber
 from gateway.upstream.transport import AiohttpTransport, Transport
 
-__all__ = ["Gateway", "new_request_id"]
+__all__ = ["Gateway", "RequestIds"]
 
 log = logging.getLogger("gateway.app")
 
 
-def new_request_id() -> str:
-    return os.urandom(16).hex()
+class RequestIds:
+    """Request ids: a random per-process prefix and a counter. Unique across processes and
+    replicas without a system call per request (os.urandom was ~2% of the CPU at c64)."""
+
+    __slots__ = ("_prefix", "_counter")
+
+    def __init__(self) -> None:
+        self._prefix = os.urandom(8).hex()
+        self._counter = itertools.count(1)
+
+    def __call__(self) -> str:
+        return f"{self._prefix}{next(self._counter):016x}"
 
 
 class Gateway:
@@ -52,7 +63,7 @@ class Gateway:
         *,
         clock: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
-        new_id: Callable[[], str] = new_request_id,
+        new_id: Callable[[], str] | None = None,
         config_path: str | None = None,
         transports: dict[str, Transport] | None = None,
         observers: Sequence[ExchangeObserver] = (access_log,),
@@ -67,6 +78,7 @@ class Gateway:
         self.draining = False
         self._log_filter = RedactingFilter(lambda: self.holder.current.redactor)
         self._tasks: set[asyncio.Future[None]] = set()
+        new_id = new_id or RequestIds()
         ids = Ids(new_id=new_id, clock=clock)
         transports = transports or {
             "http": AiohttpTransport(self.upstreams),

@@ -21,7 +21,9 @@ def header(scope: Scope, name: bytes) -> bytes | None:
     return None
 
 
-async def read_body(scope: Scope, receive: Receive, limit: int, *, idle: float, total: float) -> bytes:
+async def read_body(
+    scope: Scope, receive: Receive, limit: int, *, idle: float, total: float, task: asyncio.Task[None]
+) -> bytes:
     """The whole request body; 413 as soon as it is known to exceed `limit`, 408 when the
     client pauses longer than `idle` between chunks or takes longer than `total` in all (a
     slow upload must not hold a connection and its buffered chunks forever)."""
@@ -31,8 +33,6 @@ async def read_body(scope: Scope, receive: Receive, limit: int, *, idle: float, 
     chunks: list[bytes] = []
     size = 0
     loop = asyncio.get_running_loop()
-    task = asyncio.current_task()
-    assert task is not None
     end = loop.time() + total
     expired = False
 

@@ -146,12 +146,15 @@ class FrontDoor:
         self, codec: ClientCodec, runtime: Runtime, scope: Scope, receive: Receive, send: Send, exchange: Exchange
     ) -> None:
         limits = runtime.config.limits
+        task = asyncio.current_task()
+        assert task is not None
         raw = await read_body(
             scope,
             receive,
             runtime.config.max_body_bytes,
             idle=limits.body_idle_seconds,
             total=limits.body_timeout_seconds,
+            task=task,
         )
         decoded = codec.decode(raw)
         exchange.model = decoded.model
@@ -198,7 +201,7 @@ class FrontDoor:
                 await answer.chunks.aclose()  # type: ignore[attr-defined]
                 answer.abandon()
 
-        if not await _until_disconnect(receive, work):
+        if not await _until_disconnect(receive, work, task):
             exchange.finish("client_disconnected")
 
 
@@ -250,15 +253,13 @@ def _allow(method: str, expected: str, path: str) -> None:
         raise ClientError(405, f"{path} accepts {expected} only, not {method}.", code="method_not_allowed")
 
 
-async def _until_disconnect(receive: Receive, work: Callable[[], Awaitable[None]]) -> bool:
+async def _until_disconnect(receive: Receive, work: Callable[[], Awaitable[None]], task: asyncio.Task[None]) -> bool:
     """Runs `work`, cancelling it (and so the upstream request) if the client disconnects;
     False when the client went away first.
 
     A plain asyncio task watches `receive()`: an anyio task group costs ten times as much per
     request, and this runs on every proxied request.
     """
-    task = asyncio.current_task()
-    assert task is not None
     gone = False
 
     async def watch() -> None:
