@@ -87,13 +87,17 @@ def _malformed(message: str) -> StreamError:
     )
 
 
+# dict first: the ABC check alone costs four times as much, on every request.
+_OBJECTS = (dict, Mapping)
+
+
 def client_wants_usage(body: Mapping[str, Any]) -> bool:
-    options = body.get("stream_options") if isinstance(body, Mapping) else None
+    options = body.get("stream_options") if isinstance(body, _OBJECTS) else None
     return isinstance(options, dict) and options.get("include_usage") is True
 
 
 def build_request(body: Mapping[str, Any], *, upstream_model: str, stream: bool) -> dict[str, Any]:
-    if not isinstance(body, Mapping):
+    if not isinstance(body, _OBJECTS):
         raise TranslationError("the request body must be a JSON object")
     request = dict(body)
     request["model"] = upstream_model
