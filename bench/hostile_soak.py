@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gzip
 import json
 import logging
 import socket
@@ -32,47 +31,23 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.e2e.conftest import start_gateway  # noqa: E402
+from tests.e2e.conftest import rss_mib, start_gateway  # noqa: E402
 from tests.e2e.mock_upstream import MockUpstream, ServerThread  # noqa: E402
-from tests.e2e.raw_upstream import RawUpstream, chunk, head  # noqa: E402
-
-BOMB = gzip.compress(b"\0" * (200 << 20), compresslevel=9)
-FIRST_EVENT = (
-    b'data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"m",'
-    b'"choices":[{"index":0,"delta":{"content":"hi"},"finish_reason":null}]}\n\n'
+from tests.e2e.raw_upstream import (  # noqa: E402
+    FIRST_EVENT,
+    RawUpstream,
+    endless_event,
+    framing_breaks,
+    gzip_bomb,
+    huge_answer,
 )
 
-
-async def _huge(writer: asyncio.StreamWriter) -> None:
-    writer.write(head(content_type="application/json", transfer_encoding="chunked"))
-    for _ in range(200):
-        writer.write(chunk(b"x" * (1 << 20)))
-        await writer.drain()
-
-
-async def _bomb(writer: asyncio.StreamWriter) -> None:
-    writer.write(head(content_type="application/json", content_encoding="gzip", content_length=str(len(BOMB))))
-    writer.write(BOMB)
-
-
-async def _framing(writer: asyncio.StreamWriter) -> None:
-    writer.write(head(content_type="text/event-stream", transfer_encoding="chunked") + chunk(FIRST_EVENT))
-    await writer.drain()
-    await asyncio.sleep(0.2)
-    writer.write(b"QQ\r\nbroken\r\n")
-    await writer.drain()
-    await asyncio.sleep(5)
-
-
-async def _endless(writer: asyncio.StreamWriter) -> None:
-    writer.write(head(content_type="text/event-stream", transfer_encoding="chunked") + chunk(FIRST_EVENT))
-    writer.write(chunk(b"data: "))
-    for _ in range(400):
-        writer.write(chunk(b"y" * 65536))
-        await writer.drain()
-
-
-FAULTS = [_huge, _bomb, _framing, _endless]
+FAULTS = [
+    huge_answer(200),
+    gzip_bomb(200),
+    framing_breaks(FIRST_EVENT, b"QQ\r\nbroken\r\n", pause=0.2, content_type="text/event-stream"),
+    endless_event(400),
+]
 
 
 def rotating() -> object:
@@ -83,13 +58,6 @@ def rotating() -> object:
         await FAULTS[state["n"] % len(FAULTS)](writer)
 
     return handler
-
-
-def rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 async def normal(url: str, until: float, counts: Counter[str], statuses: Counter[int]) -> None:

@@ -119,10 +119,6 @@ class Gateway:
             else None
         )
 
-    @property
-    def runtime(self) -> Runtime:
-        return self.holder.current
-
     def client_limits(self) -> LimitsConfig:
         """Read by the HTTP protocol at each connection (gateway.inbound.guard)."""
         return self.holder.current.config.limits

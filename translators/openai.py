@@ -11,7 +11,7 @@ value, integers beyond 64 bits included, comes back as the upstream wrote it.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import orjson
@@ -152,14 +152,42 @@ def parse_error(status: int, headers: Mapping[str, str], body: bytes) -> Upstrea
     )
 
 
-class PassthroughStream:
+_TRUNCATED = UpstreamErrorInfo(
+    status=502,
+    type="server_error",
+    code="upstream_stream_truncated",
+    message="the upstream stream ended before the answer was complete",
+)
+
+
+class _ErrorsAfterOutput:
+    """An upstream error is raised only once what was decoded before it has been handed out,
+    so how the bytes were split never changes what the client receives."""
+
+    __slots__ = ("_error",)
+    _error: StreamError | None
+
+    def _handed_out(self, convert: Callable[[list[Any], list[Any]], None], events: list[Any]) -> list[Any]:
+        if self._error is not None:
+            raise self._error
+        out: list[Any] = []
+        try:
+            convert(events, out)
+        except StreamError as error:
+            if not out:
+                raise
+            self._error = error
+        return out
+
+
+class PassthroughStream(_ErrorsAfterOutput):
     """Upstream OpenAI SSE bytes in, client SSE bytes out (one `bytes` per event).
 
     Raises `StreamError` when the upstream sends an error object in the stream, or ends
     without `[DONE]` and without any `finish_reason`: a cut stream must not look complete.
     """
 
-    __slots__ = ("_decoder", "_done", "_error", "_finished", "_keep_usage", "_model", "usage")
+    __slots__ = ("_decoder", "_done", "_finished", "_keep_usage", "_model", "usage")
 
     def __init__(self, *, model: str, keep_usage: bool) -> None:
         self._decoder = SSEDecoder()
@@ -167,43 +195,22 @@ class PassthroughStream:
         self._keep_usage = keep_usage
         self._finished = False
         self._done = False
-        self._error: StreamError | None = None
+        self._error = None
         self.usage: dict[str, Any] | None = None
 
     def feed(self, data: bytes) -> list[bytes]:
-        return self._guarded(self._decoder.feed(data))
+        return self._handed_out(self._convert, self._decoder.feed(data))
 
     def close(self) -> list[bytes]:
-        out = self._guarded(self._decoder.close())
+        out = self._handed_out(self._convert, self._decoder.close())
         if self._error is not None:
             raise self._error
         if self._done:
             return out
         if not self._finished:
-            raise StreamError(
-                UpstreamErrorInfo(
-                    status=502,
-                    type="server_error",
-                    code="upstream_stream_truncated",
-                    message="the upstream stream ended before the answer was complete",
-                )
-            )
+            raise StreamError(_TRUNCATED)
         self._done = True
         return out + [DONE]
-
-    def _guarded(self, events: list[Any]) -> list[bytes]:
-        """An error is raised only once the events before it were handed out, so how the
-        bytes were split never changes what the client receives."""
-        if self._error is not None:
-            raise self._error
-        out: list[bytes] = []
-        try:
-            self._convert(events, out)
-        except StreamError as error:
-            if not out:
-                raise
-            self._error = error
-        return out
 
     def _convert(self, events: list[Any], out: list[bytes]) -> None:
         for event in events:
@@ -254,52 +261,31 @@ class PassthroughStream:
         return True
 
 
-class ChunkDecoder:
+class ChunkDecoder(_ErrorsAfterOutput):
     """Upstream OpenAI SSE bytes in, hub chunk dicts out: for clients of another dialect.
 
     The same checks as `PassthroughStream` (error objects, cut streams), but the chunks are
     handed over as dicts for a client codec to encode; `[DONE]` ends the stream.
     """
 
-    __slots__ = ("_decoder", "_done", "_error", "_finished", "_model")
+    __slots__ = ("_decoder", "_done", "_finished", "_model")
 
     def __init__(self, *, model: str) -> None:
         self._decoder = SSEDecoder()
         self._model = model
         self._finished = False
         self._done = False
-        self._error: StreamError | None = None
+        self._error = None
 
     def feed(self, data: bytes) -> list[dict[str, Any]]:
-        return self._chunks(self._decoder.feed(data))
+        return self._handed_out(self._decode, self._decoder.feed(data))
 
     def close(self) -> list[dict[str, Any]]:
-        chunks = self._chunks(self._decoder.close())
+        chunks = self._handed_out(self._decode, self._decoder.close())
         if self._error is not None:
             raise self._error
         if not (self._done or self._finished):
-            raise StreamError(
-                UpstreamErrorInfo(
-                    status=502,
-                    type="server_error",
-                    code="upstream_stream_truncated",
-                    message="the upstream stream ended before the answer was complete",
-                )
-            )
-        return chunks
-
-    def _chunks(self, events: list[Any]) -> list[dict[str, Any]]:
-        """An error is raised only once the chunks decoded before it were handed out, so how
-        the bytes were split never changes what the client receives."""
-        if self._error is not None:
-            raise self._error
-        chunks: list[dict[str, Any]] = []
-        try:
-            self._decode(events, chunks)
-        except StreamError as error:
-            if not chunks:
-                raise
-            self._error = error
+            raise StreamError(_TRUNCATED)
         return chunks
 
     def _decode(self, events: list[Any], chunks: list[dict[str, Any]]) -> None:

@@ -69,7 +69,6 @@ class OpenAIClient:
     """One request's `ClientSide` (see gateway.upstream.answers)."""
 
     __slots__ = ("_codec", "_model", "_keep_usage", "_ids", "_redactor", "path")
-    dialect = "openai"
 
     def __init__(self, codec: OpenAICodec, model: str, keep_usage: bool, ids: Ids, redactor: Redactor) -> None:
         self._codec = codec

@@ -14,10 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["ENDINGS", "Attempt", "Exchange", "ExchangeObserver", "Usage", "access_log"]
-
-# How a request ended.
-ENDINGS = ("completed", "client_disconnected", "upstream_cut", "error")
+__all__ = ["Attempt", "Exchange", "ExchangeObserver", "Usage", "access_log"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +97,8 @@ class Exchange:
             self.time_to_first_byte = self.clock() - self.started
 
     def finish(self, ended: str) -> None:
-        """Records how the request ended (the first caller wins) and tells the observers."""
+        """Records how the request ended — completed, client_disconnected, upstream_cut or
+        error; the first caller wins — and tells the observers."""
         if self.finished:
             return
         self.finished = True

@@ -29,7 +29,6 @@ class ByteStream(Protocol):
 
 
 class ClientSide(Protocol):
-    dialect: str
     # The client's endpoint, for messages such as "has no /v1/embeddings endpoint".
     path: str
 

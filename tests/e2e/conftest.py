@@ -52,6 +52,14 @@ class RunningGateway:
                 self.process.wait()
 
 
+def rss_mib(pid: int) -> float:
+    """A process's resident memory, from /proc."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmRSS for process {pid}")
+
+
 def start_gateway(config: str, directory: Path, *, env: dict[str, str] | None = None) -> RunningGateway:
     directory.mkdir(parents=True, exist_ok=True)
     config_path = directory / "config.yaml"

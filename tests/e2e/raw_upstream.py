@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gzip
 import threading
 from collections.abc import Awaitable, Callable
 
@@ -80,3 +81,65 @@ def head(status: str = "200 OK", **headers: str) -> bytes:
 
 def chunk(data: bytes) -> bytes:
     return b"%x\r\n" % len(data) + data + b"\r\n"
+
+
+# --- answers no well-behaved upstream sends (shared by the tests and bench/hostile_soak.py) ---
+
+FIRST_EVENT = (
+    b'data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"m",'
+    b'"choices":[{"index":0,"delta":{"content":"hi"},"finish_reason":null}]}\n\n'
+)
+
+
+def huge_answer(megabytes: int = 200) -> RawHandler:
+    """A chunked JSON body of `megabytes` MiB."""
+
+    async def handler(writer: asyncio.StreamWriter) -> None:
+        writer.write(head(content_type="application/json", transfer_encoding="chunked"))
+        piece = b"x" * (1 << 20)
+        for _ in range(megabytes):
+            writer.write(chunk(piece))
+            await writer.drain()
+        writer.write(b"0\r\n\r\n")
+
+    return handler
+
+
+def gzip_bomb(megabytes: int = 200) -> RawHandler:
+    """A few hundred KB of gzip that inflates to `megabytes` MiB."""
+    bomb = gzip.compress(b"\0" * (megabytes << 20), compresslevel=9)
+
+    async def handler(writer: asyncio.StreamWriter) -> None:
+        writer.write(head(content_type="application/json", content_encoding="gzip", content_length=str(len(bomb))))
+        writer.write(bomb)
+
+    handler.size = len(bomb)  # type: ignore[attr-defined]
+    return handler
+
+
+def framing_breaks(first: bytes, broken: bytes, *, pause: float, content_type: str) -> RawHandler:
+    """A chunked body that starts well (`first`), then after `pause` sends `broken` framing and
+    keeps the connection open: only the framing says the answer is over."""
+
+    async def handler(writer: asyncio.StreamWriter) -> None:
+        writer.write(head(content_type=content_type, transfer_encoding="chunked") + chunk(first))
+        await writer.drain()
+        await asyncio.sleep(pause)
+        writer.write(broken)
+        await writer.drain()
+        await asyncio.sleep(30)
+
+    return handler
+
+
+def endless_event(chunks: int = 200) -> RawHandler:
+    """A stream whose second event never ends: `chunks` x 64 KiB of data without a blank line."""
+
+    async def handler(writer: asyncio.StreamWriter) -> None:
+        writer.write(head(content_type="text/event-stream", transfer_encoding="chunked") + chunk(FIRST_EVENT))
+        writer.write(chunk(b"data: "))
+        for _ in range(chunks):
+            writer.write(chunk(b"y" * 65536))
+            await writer.drain()
+
+    return handler

@@ -9,7 +9,7 @@ import openai
 import pytest
 
 from tests.e2e.configs import two_providers
-from tests.e2e.mock_upstream import Tracker, stream
+from tests.e2e.mock_upstream import Tracker, raw_stream, stream
 
 MESSAGES = [{"role": "user", "content": "Say hello"}]
 
@@ -133,3 +133,38 @@ def test_cookies_an_upstream_sets_are_not_sent_with_later_requests(gateway, upst
     client.chat.completions.create(model="gpt", messages=MESSAGES)
     client.chat.completions.create(model="gpt", messages=MESSAGES)
     assert [r.headers.get("cookie") for r in upstream_a.requests] == [None, None]
+
+
+BIG = "123456789012345678901234567890"  # beyond 64 bits: a float if parsed naively
+
+
+def test_integers_beyond_64_bits_pass_through_whole_answers_and_streams_unchanged(gateway, upstream_a):
+    async def big_whole(request, receive, send):
+        body = (
+            '{"id":"c","object":"chat.completion","created":1,"model":"upstream-gpt","seed":' + BIG + ","
+            '"choices":[{"index":0,"message":{"role":"assistant","content":"hi"},"finish_reason":"stop"}]}'
+        )
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
+        await send({"type": "http.response.body", "body": body.encode()})
+
+    upstream_a.default = big_whole
+    whole = httpx.post(
+        gateway.url + "/v1/chat/completions",
+        headers={"authorization": "Bearer test-key"},
+        json={"model": "gpt", "messages": [{"role": "user", "content": "x"}]},
+    )
+    assert f'"seed":{BIG}' in whole.text and '"model":"gpt"' in whole.text
+    chunk = (
+        'data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"upstream-gpt","seed":'
+        + BIG
+        + ',"choices":[{"index":0,"delta":{"content":"hi"},"finish_reason":"stop"}]}\n\n'
+    )
+    upstream_a.default = raw_stream(chunk.encode(), b"data: [DONE]\n\n")
+    with httpx.stream(
+        "POST",
+        gateway.url + "/v1/chat/completions",
+        headers={"authorization": "Bearer test-key"},
+        json={"model": "gpt", "stream": True, "messages": [{"role": "user", "content": "x"}]},
+    ) as r:
+        streamed = r.read().decode()
+    assert f'"seed":{BIG}' in streamed and '"model":"gpt"' in streamed

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import socket
 import time
-from pathlib import Path
+from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
 
+from tests.e2e.conftest import rss_mib
 from tests.e2e.mock_upstream import answer
 
 LIMITS = (
@@ -32,21 +33,24 @@ openai-compatibility:
 """
 
 
-_OPEN: list[socket.socket] = []
-
-
 @pytest.fixture
 def gateway(gateway_factory, upstream_a):
     upstream_a.default = answer("served")
-    yield gateway_factory(config(upstream_a.base_url))
-    while _OPEN:
-        _OPEN.pop().close()
+    return gateway_factory(config(upstream_a.base_url))
 
 
-def connect(gateway) -> socket.socket:
-    sock = socket.create_connection(("127.0.0.1", gateway.port), timeout=10)
-    _OPEN.append(sock)
-    return sock
+@pytest.fixture
+def connect(gateway) -> Iterator[Callable[[], socket.socket]]:
+    """Opens raw client sockets to the gateway; closes them after the test."""
+    opened: list[socket.socket] = []
+
+    def open_one() -> socket.socket:
+        opened.append(socket.create_connection(("127.0.0.1", gateway.port), timeout=10))
+        return opened[-1]
+
+    yield open_one
+    for sock in opened:
+        sock.close()
 
 
 def read_all(sock: socket.socket) -> bytes:
@@ -70,8 +74,8 @@ def served(gateway) -> bool:
     return reply.status_code == 200 and reply.json()["choices"][0]["message"]["content"] == "served"
 
 
-def test_a_silent_connection_and_a_half_sent_head_are_closed_while_others_are_served(gateway):
-    silent, half = connect(gateway), connect(gateway)
+def test_a_silent_connection_and_a_half_sent_head_are_closed_while_others_are_served(gateway, connect):
+    silent, half = connect(), connect()
     half.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: appl")
     started = time.monotonic()
     assert served(gateway)
@@ -89,8 +93,8 @@ def test_a_silent_connection_and_a_half_sent_head_are_closed_while_others_are_se
     ],
     ids=["one-huge-header", "many-small-headers"],
 )
-def test_an_oversized_head_is_refused_with_431(gateway, head):
-    sock = connect(gateway)
+def test_an_oversized_head_is_refused_with_431(gateway, connect, head):
+    sock = connect()
     try:
         sock.sendall(b"GET /v1/models HTTP/1.1\r\nHost: x\r\n" + head + b"\r\n")
     except (BrokenPipeError, ConnectionResetError):
@@ -100,16 +104,9 @@ def test_an_oversized_head_is_refused_with_431(gateway, head):
     assert served(gateway)
 
 
-def rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise AssertionError("no VmRSS")
-
-
-def test_a_head_that_never_ends_is_refused_without_being_buffered(gateway):
+def test_a_head_that_never_ends_is_refused_without_being_buffered(gateway, connect):
     before = rss_mib(gateway.process.pid)
-    sock = connect(gateway)
+    sock = connect()
     sock.sendall(b"GET /v1/models HTTP/1.1\r\nHost: x\r\nX-Endless: ")
     with pytest.raises((BrokenPipeError, ConnectionResetError)):
         for _ in range(8192):  # up to 256 MiB: the gateway must hang up long before
@@ -118,8 +115,8 @@ def test_a_head_that_never_ends_is_refused_without_being_buffered(gateway):
     assert served(gateway)
 
 
-def test_a_slow_body_is_dropped_with_408_and_others_are_served_meanwhile(gateway):
-    sock = connect(gateway)
+def test_a_slow_body_is_dropped_with_408_and_others_are_served_meanwhile(gateway, connect):
+    sock = connect()
     sock.sendall(
         b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer test-key\r\n"
         b'Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"model"'
@@ -131,8 +128,8 @@ def test_a_slow_body_is_dropped_with_408_and_others_are_served_meanwhile(gateway
     assert time.monotonic() - started < 4
 
 
-def test_a_body_trickled_forever_is_cut_at_the_whole_body_timeout(gateway):
-    sock = connect(gateway)
+def test_a_body_trickled_forever_is_cut_at_the_whole_body_timeout(gateway, connect):
+    sock = connect()
     sock.sendall(
         b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer test-key\r\n"
         b"Content-Length: 100000\r\n\r\n"
@@ -151,10 +148,10 @@ def test_a_body_trickled_forever_is_cut_at_the_whole_body_timeout(gateway):
     assert reply.startswith(b"HTTP/1.1 408 ") and 2.5 < time.monotonic() - started < 6
 
 
-def test_past_max_connections_a_new_connection_gets_503(gateway):
-    held = [connect(gateway) for _ in range(12)]
+def test_past_max_connections_a_new_connection_gets_503(gateway, connect):
+    held = [connect() for _ in range(12)]
     time.sleep(0.2)
-    extra = connect(gateway)
+    extra = connect()
     reply = read_all(extra)
     assert reply.startswith(b"HTTP/1.1 503 ") and b"max-connections" in reply
     for sock in held:
@@ -163,13 +160,13 @@ def test_past_max_connections_a_new_connection_gets_503(gateway):
     assert served(gateway)
 
 
-def test_an_idle_keep_alive_connection_is_closed(gateway):
+def test_an_idle_keep_alive_connection_is_closed(gateway, connect):
     with httpx.Client() as client:
         assert client.get(gateway.url + "/healthz").status_code == 200
         time.sleep(2)
         # The pooled connection was closed by the gateway; httpx opens a new one.
         assert client.get(gateway.url + "/healthz").status_code == 200
-    sock = connect(gateway)
+    sock = connect()
     sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
     time.sleep(0.1)
     first = sock.recv(65536)

@@ -3,23 +3,17 @@ answered at once — through real sockets, with the gateway's memory measured.""
 
 from __future__ import annotations
 
-import asyncio
-import gzip
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.e2e.raw_upstream import RawUpstream, chunk, head
+from tests.e2e.conftest import rss_mib
+from tests.e2e.raw_upstream import FIRST_EVENT, RawUpstream, endless_event, framing_breaks, gzip_bomb, huge_answer
 
 CLIENT = {"authorization": "Bearer test-key"}
 CHAT = {"model": "m", "messages": [{"role": "user", "content": "x"}]}
-FIRST_EVENT = (
-    b'data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"m",'
-    b'"choices":[{"index":0,"delta":{"content":"hi"},"finish_reason":null}]}\n\n'
-)
 
 
 @pytest.fixture
@@ -43,23 +37,8 @@ openai-compatibility:
 """
 
 
-def rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise AssertionError("no VmRSS")
-
-
 def test_a_200_mb_answer_is_refused_with_502_naming_the_limit_and_memory_stays_bounded(gateway_factory, raw):
-    async def huge(writer: asyncio.StreamWriter) -> None:
-        writer.write(head(content_type="application/json", transfer_encoding="chunked"))
-        piece = b"x" * (1 << 20)
-        for _ in range(200):
-            writer.write(chunk(piece))
-            await writer.drain()
-        writer.write(b"0\r\n\r\n")
-
-    raw.handler = huge
+    raw.handler = huge_answer(200)
     gateway = gateway_factory(config(raw.base_url))
     before = rss_mib(gateway.process.pid)
     answer = httpx.post(gateway.url + "/v1/chat/completions", headers=CLIENT, json=CHAT, timeout=30)
@@ -68,14 +47,8 @@ def test_a_200_mb_answer_is_refused_with_502_naming_the_limit_and_memory_stays_b
 
 
 def test_a_gzip_bomb_is_refused_while_it_inflates(gateway_factory, raw):
-    bomb = gzip.compress(b"\0" * (200 << 20), compresslevel=9)
-    assert len(bomb) < 300_000
-
-    async def inflating(writer: asyncio.StreamWriter) -> None:
-        writer.write(head(content_type="application/json", content_encoding="gzip", content_length=str(len(bomb))))
-        writer.write(bomb)
-
-    raw.handler = inflating
+    raw.handler = gzip_bomb(200)
+    assert raw.handler.size < 300_000
     gateway = gateway_factory(config(raw.base_url))
     before = rss_mib(gateway.process.pid)
     answer = httpx.post(gateway.url + "/v1/chat/completions", headers=CLIENT, json=CHAT, timeout=30)
@@ -86,15 +59,8 @@ def test_a_gzip_bomb_is_refused_while_it_inflates(gateway_factory, raw):
 @pytest.mark.parametrize("framing", [b"ZZZ\r\nhello\r\n", b"5\r\nhelloXX3\r\nabc\r\n"])
 @pytest.mark.parametrize("pause", [0.0, 0.3])
 def test_broken_chunked_framing_is_answered_at_once(gateway_factory, raw, framing, pause):
-    async def broken(writer: asyncio.StreamWriter) -> None:
-        writer.write(head(content_type="application/json", transfer_encoding="chunked") + chunk(b'{"id": '))
-        await writer.drain()
-        await asyncio.sleep(pause)  # with a pause, the break comes after the body has begun
-        writer.write(framing)
-        await writer.drain()
-        await asyncio.sleep(30)  # the connection stays open: only the framing tells
-
-    raw.handler = broken
+    # With a pause, the break comes after the body has begun.
+    raw.handler = framing_breaks(b'{"id": ', framing, pause=pause, content_type="application/json")
     gateway = gateway_factory(config(raw.base_url))
     started = time.monotonic()
     answer = httpx.post(gateway.url + "/v1/chat/completions", headers=CLIENT, json=CHAT, timeout=30)
@@ -102,15 +68,7 @@ def test_broken_chunked_framing_is_answered_at_once(gateway_factory, raw, framin
 
 
 def test_a_stream_whose_framing_breaks_after_its_first_event_ends_with_an_error_event_at_once(gateway_factory, raw):
-    async def breaks_later(writer: asyncio.StreamWriter) -> None:
-        writer.write(head(content_type="text/event-stream", transfer_encoding="chunked") + chunk(FIRST_EVENT))
-        await writer.drain()
-        await asyncio.sleep(0.3)
-        writer.write(b"QQ\r\nnot a chunk\r\n")
-        await writer.drain()
-        await asyncio.sleep(30)
-
-    raw.handler = breaks_later
+    raw.handler = framing_breaks(FIRST_EVENT, b"QQ\r\nnot a chunk\r\n", pause=0.3, content_type="text/event-stream")
     gateway = gateway_factory(config(raw.base_url))
     started = time.monotonic()
     with httpx.stream(
@@ -121,14 +79,7 @@ def test_a_stream_whose_framing_breaks_after_its_first_event_ends_with_an_error_
 
 
 def test_an_endless_stream_event_ends_the_stream_at_the_event_limit(gateway_factory, raw):
-    async def endless(writer: asyncio.StreamWriter) -> None:
-        writer.write(head(content_type="text/event-stream", transfer_encoding="chunked") + chunk(FIRST_EVENT))
-        writer.write(chunk(b"data: " + b"y" * 65536))
-        for _ in range(200):
-            writer.write(chunk(b"y" * 65536))
-            await writer.drain()
-
-    raw.handler = endless
+    raw.handler = endless_event(200)
     gateway = gateway_factory(config(raw.base_url))
     with httpx.stream(
         "POST", gateway.url + "/v1/chat/completions", headers=CLIENT, json={**CHAT, "stream": True}, timeout=30
