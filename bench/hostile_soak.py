@@ -7,9 +7,14 @@ completions (whole and streamed) to the good model, while hostile clients open s
 connections, send heads that never end, oversized heads, bodies that stall, `?key=` values
 that are not UTF-8, and requests to the hostile upstream's model. It reports whether normal
 requests kept being served, any 5xx the gateway made for them, tracebacks in the gateway's
-log, and the gateway's RSS before, at its peak and after the soak.
+log, and the gateway's RSS: cold, after a warm-up of normal traffic only (the baseline: the
+first requests load code and fill pools that stay), at its peak and after each soak round.
+Several rounds tell retention (RSS flat from one round to the next) from a leak (RSS growing
+with every round). With `--traced` the gateway also runs under tracemalloc (slower) and the
+report adds Python's own heap at the same points: back at its baseline means every object was
+freed, and what RSS still shows is memory the C allocator keeps for reuse.
 
-    python bench/hostile_soak.py --seconds 30 [--concurrency 8] [--json out.json]
+    python bench/hostile_soak.py --seconds 30 [--rounds 3] [--concurrency 8] [--traced] [--json out.json]
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ import argparse
 import asyncio
 import json
 import logging
+import os
+import signal
 import socket
 import sys
 import tempfile
@@ -137,11 +144,18 @@ async def hostile_upstream_requests(url: str, until: float, counts: Counter[str]
 
 
 async def drive(
-    url: str, port: int, seconds: float, concurrency: int, pid: int
-) -> tuple[Counter[str], Counter[int], float]:
+    url: str,
+    port: int,
+    seconds: float,
+    concurrency: int,
+    pid: int,
+    counts: Counter[str],
+    statuses: Counter[int],
+    *,
+    hostile: bool = True,
+) -> float:
+    """One round; the peak RSS seen during it."""
     until = time.monotonic() + seconds
-    counts: Counter[str] = Counter()
-    statuses: Counter[int] = Counter()
     peak = 0.0
 
     async def watch() -> None:
@@ -150,6 +164,9 @@ async def drive(
             peak = max(peak, rss_mib(pid))
             await asyncio.sleep(0.2)
 
+    if not hostile:
+        await asyncio.gather(watch(), *(normal(url, until, counts, statuses) for _ in range(concurrency)))
+        return peak
     attackers = threading.Thread(target=hostile_clients, args=(port, until, counts), daemon=True)
     attackers.start()
     await asyncio.gather(
@@ -158,14 +175,17 @@ async def drive(
         *(normal(url, until, counts, statuses) for _ in range(concurrency)),
     )
     attackers.join(timeout=15)
-    return counts, statuses, peak
+    return peak
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--warmup", type=float, default=10.0, help="seconds of normal traffic before the baseline")
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument("--traced", action="store_true", help="also measure the Python heap (tracemalloc)")
     args = parser.parse_args()
     logging.getLogger("uvicorn.error").setLevel(logging.CRITICAL)
     good = MockUpstream()
@@ -186,33 +206,66 @@ openai-compatibility:
     base-url: {bad.base_url}
     models: [{{name: m, alias: bad}}]
 """
-        gateway = start_gateway(config, Path(directory))
+        trace_file = Path(directory) / "traced.txt"
+        env = {"PYTHONPATH": str(ROOT / "bench" / "traced"), "SOAK_TRACE_FILE": str(trace_file)}
+        gateway = start_gateway(config, Path(directory), env=env if args.traced else None)
         pid = gateway.process.pid
+
+        def heap() -> None:
+            if args.traced:
+                os.kill(pid, signal.SIGUSR1)
+                time.sleep(1)
+
+        counts: Counter[str] = Counter()
+        statuses: Counter[int] = Counter()
         try:
             time.sleep(1)
+            cold = rss_mib(pid)
+            asyncio.run(
+                drive(
+                    gateway.url, gateway.port, args.warmup, args.concurrency, pid, Counter(), Counter(), hostile=False
+                )
+            )
+            time.sleep(2)
             baseline = rss_mib(pid)
-            counts, statuses, peak = asyncio.run(drive(gateway.url, gateway.port, args.seconds, args.concurrency, pid))
-            time.sleep(12)  # refused connections linger, slow bodies time out
-            after = rss_mib(pid)
+            heap()
+            peak, after = 0.0, []
+            for _ in range(args.rounds):
+                round_peak = asyncio.run(
+                    drive(gateway.url, gateway.port, args.seconds, args.concurrency, pid, counts, statuses)
+                )
+                peak = max(peak, round_peak)
+                time.sleep(12)  # refused connections linger, slow bodies time out
+                after.append(round(rss_mib(pid), 1))
+                heap()
             log = gateway.log()
+            traced = [float(line) for line in trace_file.read_text().split()] if args.traced else []
         finally:
             gateway.stop()
     report = {
         "seconds": args.seconds,
+        "rounds": args.rounds,
         "normal_ok": counts["normal_ok"],
         "normal_failed": counts["normal_failed"],
         "normal_5xx": sum(n for status, n in statuses.items() if status >= 500),
         "tracebacks_in_log": log.count("Traceback"),
-        "rss_mib": {"baseline": round(baseline, 1), "peak": round(peak, 1), "after": round(after, 1)},
+        "rss_mib": {"cold": round(cold, 1), "baseline": round(baseline, 1), "peak": round(peak, 1), "after": after},
+        "python_heap_mib": {"baseline": traced[0], "after": traced[1:]} if traced else None,
         "hostile": {k: v for k, v in sorted(counts.items()) if not k.startswith("normal_")},
     }
-    print("| normal ok | normal failed | normal 5xx | tracebacks | RSS baseline / peak / after (MiB) |")
-    print("|---|---|---|---|---|")
+    print(
+        "| normal ok | normal failed | normal 5xx | tracebacks "
+        "| RSS cold / baseline after warm-up / peak (MiB) | RSS after each round (MiB) |"
+    )
+    print("|---|---|---|---|---|---|")
     rss = report["rss_mib"]
     print(
         f"| {report['normal_ok']} | {report['normal_failed']} | {report['normal_5xx']} | "
-        f"{report['tracebacks_in_log']} | {rss['baseline']} / {rss['peak']} / {rss['after']} |"
+        f"{report['tracebacks_in_log']} | {rss['cold']} / {rss['baseline']} / {rss['peak']} | "
+        f"{' / '.join(str(a) for a in after)} |"
     )
+    if traced:
+        print(f"Python heap (tracemalloc), baseline then after each round: {' / '.join(map(str, traced))} MiB")
     print("hostile traffic:", json.dumps(report["hostile"]))
     if args.json:
         args.json.write_text(json.dumps(report, indent=2))

@@ -68,6 +68,8 @@ class RawUpstream:
             await writer.drain()
         except (ConnectionError, asyncio.IncompleteReadError):
             pass
+        except asyncio.CancelledError:
+            pass  # the server is stopping with this answer unfinished: nothing to report
         finally:
             writer.close()
             with contextlib.suppress(Exception, asyncio.CancelledError):

@@ -173,3 +173,27 @@ def test_an_idle_keep_alive_connection_is_closed(gateway, connect):
     assert first.startswith(b"HTTP/1.1 200 ")
     started = time.monotonic()
     assert read_all(sock) == b"" and time.monotonic() - started < 3
+
+
+def test_stalled_uploads_are_dropped_with_408_and_their_memory_released(gateway, connect):
+    """Four 30 MiB bodies sent but for their last byte: each is buffered, then dropped at the
+    idle limit, and the process gives the memory back."""
+    before = rss_mib(gateway.process.pid)
+    size = 30 * 1024 * 1024
+    stalled = []
+    for _ in range(4):
+        sock = connect()
+        sock.sendall(
+            b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer test-key\r\n"
+            b"Content-Length: %d\r\n\r\n" % size
+        )
+        sock.sendall(b"x" * (size - 1))
+        stalled.append(sock)
+    held = rss_mib(gateway.process.pid)
+    for sock in stalled:
+        assert read_all(sock).startswith(b"HTTP/1.1 408 ")
+    time.sleep(0.5)
+    after = rss_mib(gateway.process.pid)
+    assert held - before > 60, "the uploads were not buffered: the test proves nothing"
+    assert after - before < 16
+    assert served(gateway)
