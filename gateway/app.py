@@ -27,6 +27,7 @@ from gateway.routing.planner import Planner
 from gateway.runtime import Runtime, RuntimeHolder
 from gateway.state.breaker import CircuitBreaker
 from gateway.state.cooldowns import CooldownStore
+from gateway.state.response_store import ResponseStore
 from gateway.upstream.attempt import AttemptRunner
 from gateway.upstream.client import Upstreams
 from gateway.upstream.discovery import OllamaDiscovery
@@ -94,6 +95,8 @@ class Gateway:
             monotonic=monotonic,
         )
         models = ModelsEndpoint(cooldowns=self.cooldowns, breaker=self.breaker, clock=clock)
+        # Responses the gateway translated, for `previous_response_id` (in memory, bounded).
+        self.responses = ResponseStore(clock=monotonic)
         self.front_door = FrontDoor(
             self.holder,
             self.failover,
@@ -101,6 +104,7 @@ class Gateway:
             ids=ids,
             observers=observers,
             draining=lambda: self.draining,
+            responses=self.responses,
             monotonic=monotonic,
         )
         self.discovery = OllamaDiscovery(
@@ -168,6 +172,8 @@ class Gateway:
             await self.front_door(scope, receive, send)
         elif kind == "lifespan":
             await self._lifespan(receive, send)
+        elif kind == "websocket":
+            await _refuse_websocket(scope, receive, send)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
@@ -194,6 +200,27 @@ class Gateway:
                 for handler in _handlers():
                     handler.removeFilter(self._log_filter)
                 return
+
+
+async def _refuse_websocket(scope: Scope, receive: Receive, send: Send) -> None:
+    """The gateway has no WebSocket transport; Codex asks for one on /v1/responses when its
+    provider allows it. Measured with Codex CLI 0.169: a 426 Upgrade Required makes it fall
+    back to HTTP at once (0.7 s for a whole task), where a 403, 404 or 405 costs five
+    reconnects first (about 7 s)."""
+    await receive()  # websocket.connect
+    if "websocket.http.response" not in scope.get("extensions", {}):
+        await send({"type": "websocket.close", "code": 1008})
+        return
+    body = b'{"error":{"message":"This gateway serves /v1 over HTTP only; send the request as a POST.",'
+    body += b'"type":"invalid_request_error","code":"websocket_not_supported"}}'
+    await send(
+        {
+            "type": "websocket.http.response.start",
+            "status": 426,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "websocket.http.response.body", "body": body})
 
 
 def _handlers() -> list[logging.Handler]:

@@ -19,12 +19,19 @@ from translators.common import Chunk, chunk, delta_choice
 from translators.errors import StreamError, TranslationError, UpstreamErrorInfo
 from translators.sse import SSEDecoder, SSEEvent
 
-__all__ = ["EventDecoder", "event_type", "load_event", "stream_truncated"]
+__all__ = ["EventDecoder", "event_type", "load_event", "stream_malformed", "stream_truncated"]
 
 
 def stream_truncated(message: str) -> UpstreamErrorInfo:
     """The error a stream cut off before its terminal event raises: a 502 `server_error`."""
     return UpstreamErrorInfo(status=502, type="server_error", message=message, code="stream_truncated")
+
+
+def stream_malformed(message: str) -> StreamError:
+    """What a stream that breaks its dialect's format raises: a 502 `server_error`."""
+    return StreamError(
+        UpstreamErrorInfo(status=502, type="server_error", code="upstream_stream_malformed", message=message)
+    )
 
 
 def load_event(event: SSEEvent) -> Mapping[str, Any]:

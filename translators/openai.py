@@ -17,6 +17,7 @@ from typing import Any
 import orjson
 
 from translators.common import error_type_for_status, load_error_body, nonempty_string
+from translators.decoding import stream_malformed
 from translators.errors import StreamError, TranslationError, UpstreamErrorInfo
 from translators.sse import SSEDecoder
 
@@ -79,12 +80,6 @@ def _dump(document: Any, exact: bool) -> bytes | None:
         return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
     except RecursionError:
         return None
-
-
-def _malformed(message: str) -> StreamError:
-    return StreamError(
-        UpstreamErrorInfo(status=502, type="server_error", code="upstream_stream_malformed", message=message)
-    )
 
 
 # dict first: the ABC check alone costs four times as much, on every request.
@@ -228,7 +223,7 @@ class PassthroughStream(_ErrorsAfterOutput):
         try:
             chunk = orjson.loads(data)
         except orjson.JSONDecodeError:
-            raise _malformed("the upstream sent a stream event that is not JSON") from None
+            raise stream_malformed("the upstream sent a stream event that is not JSON") from None
         if not isinstance(chunk, dict):
             return None
         if "error" in chunk and "choices" not in chunk:
@@ -241,7 +236,7 @@ class PassthroughStream(_ErrorsAfterOutput):
             if isinstance(exact, dict) and self._apply(exact):
                 body = _dump(exact, True)
         if body is None:
-            raise _malformed("the upstream sent a stream event nested too deep to pass on")
+            raise stream_malformed("the upstream sent a stream event nested too deep to pass on")
         return body
 
     def _apply(self, chunk: dict[str, Any]) -> bool:
@@ -298,7 +293,7 @@ class ChunkDecoder(_ErrorsAfterOutput):
             try:
                 chunk = orjson.loads(event.data)
             except orjson.JSONDecodeError:
-                raise _malformed("the upstream sent a stream event that is not JSON") from None
+                raise stream_malformed("the upstream sent a stream event that is not JSON") from None
             if not isinstance(chunk, dict):
                 continue
             if "error" in chunk and "choices" not in chunk:

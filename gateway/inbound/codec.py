@@ -8,13 +8,15 @@ registered by request path in the front door's route table, keyed (dialect, oper
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from gateway.core.asgi import Scope
 from gateway.core.errors import GatewayError
 from gateway.core.redaction import Redactor
-from gateway.upstream.answers import ClientSide
+from gateway.routing.catalog import Route
+from gateway.upstream.answers import Answer, ClientSide
 
 __all__ = ["ClientCodec", "Decoded", "Ids"]
 
@@ -26,6 +28,10 @@ class Decoded:
     body: dict[str, Any]
     model: str
     stream: bool
+    # Client headers a native upstream of the same dialect gets too (`anthropic-beta`, say).
+    forwarded: Mapping[str, str] = field(default_factory=dict)
+    # The stream framing, for a dialect that has more than one (Gemini: "sse" or "array").
+    framing: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,9 +49,14 @@ class ClientCodec(Protocol):
     method: str
     path: str
 
-    def decode(self, raw: bytes) -> Decoded: ...
+    def decode(self, raw: bytes, scope: Scope) -> Decoded: ...
     def client_side(self, decoded: Decoded, ids: Ids, redactor: Redactor) -> ClientSide:
         """Bound to one request; its stream error events pass `redactor`."""
+        ...
+
+    def local_answer(self, decoded: Decoded, route: Route) -> Answer | None:
+        """An answer the gateway gives itself when no upstream of the route can (a token
+        estimate, say); None to forward the request."""
         ...
 
     def error_body(self, error: GatewayError) -> bytes: ...

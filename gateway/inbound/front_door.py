@@ -17,33 +17,51 @@ from collections.abc import Awaitable, Callable, Sequence
 from gateway.core.asgi import Receive, Scope, Send
 from gateway.core.errors import ClientError, GatewayError
 from gateway.core.redaction import Redactor
-from gateway.inbound.asgi import ClientDisconnected, read_body
+from gateway.inbound.anthropic import AnthropicCodec, anthropic_error_body
+from gateway.inbound.asgi import ClientDisconnected, header, read_body
 from gateway.inbound.codec import ClientCodec, Ids
+from gateway.inbound.gemini import gemini_codec, gemini_error_body
 from gateway.inbound.models import ModelsEndpoint
 from gateway.inbound.openai import OpenAICodec, openai_error_body
+from gateway.inbound.responses import ResponsesCodec
 from gateway.observe.exchange import Exchange, ExchangeObserver
 from gateway.routing.failover import Failover
 from gateway.runtime import Runtime, RuntimeHolder
+from gateway.state.response_store import ResponseStore
 from gateway.upstream.answers import Answer
 
-__all__ = ["CODECS", "FrontDoor"]
+__all__ = ["FrontDoor", "codec_table"]
 
 log = logging.getLogger("gateway.inbound")
 
-# Request path -> the codec that speaks it (its dialect and operation).
-CODECS: dict[str, ClientCodec] = {
-    path: OpenAICodec(operation, path)
-    for path, operation in (
-        ("/v1/chat/completions", "chat"),
-        ("/v1/completions", "completions"),
-        ("/v1/embeddings", "embeddings"),
-    )
-}
+
+def codec_table(responses: ResponseStore) -> dict[str, ClientCodec]:
+    """Request path -> the codec that speaks it (its dialect and operation); Gemini's paths
+    carry the model and are matched by `gemini_codec`."""
+    codecs: dict[str, ClientCodec] = {
+        path: OpenAICodec(operation, path)
+        for path, operation in (
+            ("/v1/chat/completions", "chat"),
+            ("/v1/completions", "completions"),
+            ("/v1/embeddings", "embeddings"),
+        )
+    }
+    codecs["/v1/messages"] = AnthropicCodec("chat", "/v1/messages")
+    codecs["/v1/messages/count_tokens"] = AnthropicCodec("count_tokens", "/v1/messages/count_tokens")
+    codecs["/v1/responses"] = ResponsesCodec(responses)
+    return codecs
+
+
+PATHS = (
+    "/v1/chat/completions, /v1/completions, /v1/embeddings, /v1/messages, /v1/messages/count_tokens, "
+    "/v1/responses, /v1/models and /v1beta/models/{model}:{generateContent, streamGenerateContent, "
+    "countTokens, embedContent, batchEmbedContents}"
+)
 MAX_REQUEST_ID = 128
 
 
 class FrontDoor:
-    __slots__ = ("holder", "failover", "models", "ids", "monotonic", "observers", "draining")
+    __slots__ = ("holder", "failover", "models", "ids", "monotonic", "observers", "draining", "codecs")
 
     def __init__(
         self,
@@ -54,8 +72,10 @@ class FrontDoor:
         ids: Ids,
         observers: Sequence[ExchangeObserver],
         draining: Callable[[], bool],
+        responses: ResponseStore,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
+        self.codecs = codec_table(responses)
         self.holder = holder
         self.failover = failover
         self.models = models
@@ -67,7 +87,7 @@ class FrontDoor:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         runtime = self.holder.current
         path: str = scope["path"]
-        codec = CODECS.get(path)
+        codec = self.codecs.get(path) or gemini_codec(path)
         exchange = Exchange(
             _request_id(scope) or self.ids.new_id(),
             codec.dialect if codec else "openai",
@@ -93,7 +113,7 @@ class FrontDoor:
                 exchange,
                 runtime.redactor,
                 error.status,
-                (codec.error_body(error) if codec else openai_error_body(error)),
+                (codec.error_body(error) if codec else _envelope(path, scope)(error)),
                 error.headers(),
             )
         except Exception:
@@ -114,7 +134,7 @@ class FrontDoor:
                     exchange,
                     runtime.redactor,
                     500,
-                    codec.error_body(internal) if codec else openai_error_body(internal),
+                    codec.error_body(internal) if codec else _envelope(path, scope)(internal),
                 )
         except BaseException:
             # Cancelled (server shutdown): whatever was sent, the request did not complete.
@@ -124,7 +144,7 @@ class FrontDoor:
             exchange.finish("completed" if 0 < exchange.status < 400 else "error")
 
     async def _other(self, runtime: Runtime, path: str, scope: Scope, send: Send, exchange: Exchange) -> None:
-        if path == "/v1/models" or path.startswith("/v1/models/"):
+        if path == "/v1/models" or path.startswith(("/v1/models/", "/v1beta/models")):
             _allow(scope["method"], "GET", path)
             exchange.key_name = runtime.keys.check(scope)
             await _send_json(send, exchange, runtime.redactor, 200, self.models.answer(runtime, scope))
@@ -138,7 +158,7 @@ class FrontDoor:
         else:
             raise ClientError(
                 404,
-                f"Unknown path {path!r}; this gateway serves {', '.join(CODECS)} and /v1/models.",
+                f"Unknown path {path!r}; this gateway serves {PATHS}.",
                 code="unknown_path",
             )
 
@@ -156,10 +176,14 @@ class FrontDoor:
             total=limits.body_timeout_seconds,
             task=task,
         )
-        decoded = codec.decode(raw)
+        decoded = codec.decode(raw, scope)
         exchange.model = decoded.model
         exchange.stream = decoded.stream
         route = runtime.catalog.route(decoded.model)
+        local = codec.local_answer(decoded, route)
+        if local is not None:
+            await _send_json(send, exchange, runtime.redactor, local.status, local.body, local.headers)
+            return
         client = codec.client_side(decoded, self.ids, runtime.redactor)
         retries = runtime.config.request_retry
 
@@ -241,9 +265,18 @@ def _request_id(scope: Scope) -> str | None:
     return None
 
 
+def _envelope(path: str, scope: Scope) -> Callable[[GatewayError], bytes]:
+    """The error envelope for a path without a codec: the dialect its client speaks."""
+    if path.startswith("/v1beta/") or header(scope, b"x-goog-api-key") is not None:
+        return gemini_error_body
+    if header(scope, b"anthropic-version") is not None:
+        return anthropic_error_body
+    return openai_error_body
+
+
 def _endpoint(path: str) -> str:
     """A fixed label for paths without a codec: never the client's own string."""
-    if path.startswith("/v1/models"):
+    if path.startswith(("/v1/models", "/v1beta/models")):
         return "models"
     return {"/healthz": "healthz", "/readyz": "readyz"}.get(path, "unknown")
 

@@ -13,12 +13,14 @@ from typing import Any
 
 import orjson
 
+from gateway.core.asgi import Scope
 from gateway.core.errors import ClientError, GatewayError
 from gateway.core.redaction import Redactor
 from gateway.core.targets import Target
 from gateway.inbound.codec import Decoded, Ids
+from gateway.routing.catalog import Route
 from gateway.upstream.adapters import OPENAI_WIRES, Adapter, HubDecoder, Outgoing
-from gateway.upstream.answers import ByteStream
+from gateway.upstream.answers import Answer, ByteStream
 from translators import openai as passthrough
 
 __all__ = ["OpenAICodec", "openai_error_body"]
@@ -51,7 +53,7 @@ class OpenAICodec:
         self.path = path
         self.wire = OPENAI_WIRES[operation]
 
-    def decode(self, raw: bytes) -> Decoded:
+    def decode(self, raw: bytes, scope: Scope) -> Decoded:
         body = _parse_body(raw, self.operation)
         stream = body.get("stream") or False
         if not isinstance(stream, bool):
@@ -60,6 +62,9 @@ class OpenAICodec:
 
     def client_side(self, decoded: Decoded, ids: Ids, redactor: Redactor) -> OpenAIClient:
         return OpenAIClient(self, decoded.model, passthrough.client_wants_usage(decoded.body), ids, redactor)
+
+    def local_answer(self, decoded: Decoded, route: Route) -> Answer | None:
+        return None
 
     def error_body(self, error: GatewayError) -> bytes:
         return openai_error_body(error)

@@ -24,6 +24,8 @@ from translators import anthropic, gemini, responses
 from translators import openai as passthrough
 from translators.errors import TranslationError, UpstreamErrorInfo
 from translators.gemini import embeddings as gemini_embeddings
+from translators.gemini import passthrough as gemini_passthrough
+from translators.gemini.request import model_segment
 
 __all__ = ["ADAPTERS", "PROBES", "Adapter", "HubDecoder", "Outgoing"]
 
@@ -54,6 +56,12 @@ class Adapter(Protocol):
     wire: str
 
     def prepare(self, body: Mapping[str, Any], target: Target, *, stream: bool) -> Outgoing: ...
+    def native(self, body: Mapping[str, Any], target: Target, *, stream: bool, headers: Mapping[str, str]) -> Outgoing:
+        """The client's own body, already in this adapter's wire format: sent as it is but for
+        the model (rewritten in the body or the path), with the client's dialect headers
+        (`anthropic-beta`, say) added; only a client of the same wire format calls it."""
+        ...
+
     def parse_error(self, status: int, headers: Mapping[str, str], raw: bytes, *, now: float) -> UpstreamErrorInfo: ...
     def decode_whole(
         self, raw: bytes, *, model: str, body: Mapping[str, Any], id: str, created: int
@@ -108,6 +116,9 @@ class OpenAICompatible:
     def parse_error(self, status: int, headers: Mapping[str, str], raw: bytes, *, now: float) -> UpstreamErrorInfo:
         return passthrough.parse_error(status, headers, raw)
 
+    def native(self, body: Mapping[str, Any], target: Target, *, stream: bool, headers: Mapping[str, str]) -> Outgoing:
+        return self.prepare(body, target, stream=stream)
+
     def decode_whole(self, raw: bytes, *, model: str, body: Mapping[str, Any], id: str, created: int) -> dict[str, Any]:
         document = _json(raw)
         if "model" in document:
@@ -155,6 +166,18 @@ class Translated:
             self.module.ignored_fields(body),
         )
 
+    def native(self, body: Mapping[str, Any], target: Target, *, stream: bool, headers: Mapping[str, str]) -> Outgoing:
+        path = self.module.request_path(upstream_model=target.upstream_model, stream=stream)
+        outgoing = _headers(target, self._auth(target.credential.api_key), stream)
+        outgoing.update(headers)
+        return Outgoing(
+            target.credential.provider.base_url + path, outgoing, orjson.dumps(self._native_body(body, target))
+        )
+
+    def _native_body(self, body: Mapping[str, Any], target: Target) -> Mapping[str, Any]:
+        """The body with the upstream's model name, where the dialect carries it in the body."""
+        return {**body, "model": target.upstream_model}
+
     def parse_error(self, status: int, headers: Mapping[str, str], raw: bytes, *, now: float) -> UpstreamErrorInfo:
         info: UpstreamErrorInfo = self.module.parse_error(status, headers, raw)
         return info
@@ -181,12 +204,68 @@ class Anthropic(Translated):
         outgoing.headers.setdefault("anthropic-version", ANTHROPIC_VERSION)
         return outgoing
 
+    def native(self, body: Mapping[str, Any], target: Target, *, stream: bool, headers: Mapping[str, str]) -> Outgoing:
+        outgoing = super().native(body, target, stream=stream, headers=headers)
+        outgoing.headers.setdefault("anthropic-version", ANTHROPIC_VERSION)
+        return outgoing
+
     def parse_error(self, status: int, headers: Mapping[str, str], raw: bytes, *, now: float) -> UpstreamErrorInfo:
         return anthropic.parse_error(status, headers, raw, now=now)
 
 
 def _gemini_auth(key: str) -> dict[str, str]:
     return {"x-goog-api-key": key}
+
+
+class Gemini(Translated):
+    def __init__(self) -> None:
+        super().__init__("gemini", "gemini-generate", gemini, _gemini_auth)
+
+    def _native_body(self, body: Mapping[str, Any], target: Target) -> Mapping[str, Any]:
+        # The model is in the path; a `model` in the body must name the same one.
+        return gemini_passthrough.native_request(body, upstream_model=target.upstream_model)
+
+
+class CountTokens:
+    """A dialect's token-counting endpoint: only its own clients call it, natively."""
+
+    operation = "count_tokens"
+
+    def __init__(self, dialect: str, path: Callable[[str], str], auth: Callable[[str], dict[str, str]]) -> None:
+        self.dialect = dialect
+        self.wire = dialect + "-count-tokens"
+        self._path = path
+        self._auth = auth
+
+    def prepare(self, body: Mapping[str, Any], target: Target, *, stream: bool) -> Outgoing:
+        raise TranslationError("token counting is answered natively only")
+
+    def native(self, body: Mapping[str, Any], target: Target, *, stream: bool, headers: Mapping[str, str]) -> Outgoing:
+        outgoing = _headers(target, self._auth(target.credential.api_key), False)
+        outgoing.update(headers)
+        if self.dialect == "anthropic":
+            body = {**body, "model": target.upstream_model}
+            outgoing.setdefault("anthropic-version", ANTHROPIC_VERSION)
+        else:
+            body = gemini_passthrough.native_request(body, upstream_model=target.upstream_model)
+        return Outgoing(
+            target.credential.provider.base_url + self._path(target.upstream_model), outgoing, orjson.dumps(body)
+        )
+
+    def parse_error(self, status: int, headers: Mapping[str, str], raw: bytes, *, now: float) -> UpstreamErrorInfo:
+        if self.dialect == "anthropic":
+            return anthropic.parse_error(status, headers, raw, now=now)
+        return gemini.parse_error(status, headers, raw)
+
+    def decode_whole(self, raw: bytes, *, model: str, body: Mapping[str, Any], id: str, created: int) -> dict[str, Any]:
+        return _json(raw)
+
+    def stream_decoder(self, *, model: str, id: str, created: int) -> HubDecoder:
+        raise TranslationError("token counts are never streamed")
+
+
+def _gemini_count_path(upstream_model: str) -> str:
+    return f"/v1beta/models/{model_segment(upstream_model)}:countTokens"
 
 
 class GeminiEmbeddings:
@@ -212,6 +291,9 @@ class GeminiEmbeddings:
             _json(raw), model=model, encoding_format=body.get("encoding_format") or "float"
         )
 
+    def native(self, body: Mapping[str, Any], target: Target, *, stream: bool, headers: Mapping[str, str]) -> Outgoing:
+        raise TranslationError("Gemini embeddings are reached through the OpenAI embeddings form")
+
     def stream_decoder(self, *, model: str, id: str, created: int) -> HubDecoder:
         raise TranslationError("embeddings are never streamed")
 
@@ -221,9 +303,11 @@ def _registry() -> dict[tuple[str, str], Adapter]:
         *(OpenAICompatible(operation) for operation in OPENAI_PATHS),
         *(AzureOpenAI(operation) for operation in OPENAI_PATHS),
         Anthropic(),
-        Translated("gemini", "gemini-generate", gemini, _gemini_auth),
+        Gemini(),
         GeminiEmbeddings(),
         Translated("responses", "responses", responses, _bearer),
+        CountTokens("anthropic", lambda _: "/v1/messages/count_tokens", _anthropic_auth),
+        CountTokens("gemini", _gemini_count_path, _gemini_auth),
     ]
     return {(adapter.dialect, adapter.operation): adapter for adapter in adapters}
 

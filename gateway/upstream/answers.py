@@ -22,7 +22,8 @@ __all__ = ["Answer", "ByteStream", "ClientSide", "StreamAnswer"]
 class ByteStream(Protocol):
     """Upstream stream bytes in, client stream bytes out; `usage` is the hub usage seen so far."""
 
-    usage: dict[str, Any] | None
+    @property
+    def usage(self) -> dict[str, Any] | None: ...
 
     def feed(self, data: bytes) -> list[bytes]: ...
     def close(self) -> list[bytes]: ...

@@ -106,9 +106,17 @@ def upstream_b() -> Iterator[MockUpstream]:
         yield mock
 
 
+@pytest.fixture(scope="session")
+def upstream_c() -> Iterator[MockUpstream]:
+    mock = MockUpstream()
+    with ServerThread(mock) as server:
+        mock.port = server.port
+        yield mock
+
+
 @pytest.fixture(autouse=True)
 def _fresh_upstreams(request: pytest.FixtureRequest) -> None:
-    for name in ("upstream_a", "upstream_b"):
+    for name in ("upstream_a", "upstream_b", "upstream_c"):
         if name in request.fixturenames:
             request.getfixturevalue(name).reset()
 

@@ -274,6 +274,17 @@ def responses_text(text: str = "Hello from Responses") -> Behaviour:
                     "item": {**_message(""), "content": [], "status": "in_progress"},
                 },
             ),
+            (
+                "response.content_part.added",
+                {
+                    "type": "response.content_part.added",
+                    "sequence_number": 2,
+                    "item_id": "msg_01",
+                    "output_index": 0,
+                    "content_index": 0,
+                    "part": {"type": "output_text", "text": "", "annotations": []},
+                },
+            ),
         ]
         for i, word in enumerate(text.split(" ")):
             events.append(
@@ -281,7 +292,7 @@ def responses_text(text: str = "Hello from Responses") -> Behaviour:
                     "response.output_text.delta",
                     {
                         "type": "response.output_text.delta",
-                        "sequence_number": 2 + i,
+                        "sequence_number": 3 + i,
                         "item_id": "msg_01",
                         "output_index": 0,
                         "content_index": 0,

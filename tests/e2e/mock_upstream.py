@@ -296,3 +296,48 @@ def raw_stream(*parts: bytes, pause_after: int | None = None, pause: float = 0.0
 
 def sse(event: dict[str, Any]) -> bytes:
     return f"data: {json.dumps(event)}\n\n".encode()
+
+
+def tool_call_stream(name: str, fragments: list[str], *, call_id: str = "call_1", text: str = "") -> Behaviour:
+    """An OpenAI stream that (after optional text) calls one tool, its arguments in fragments;
+    a whole answer carries the same call."""
+
+    async def behave(request: Received, receive: Any, send: Any) -> None:
+        model = request.body.get("model", "?")
+        call = {"id": call_id, "type": "function", "function": {"name": name, "arguments": "".join(fragments)}}
+        usage = {"prompt_tokens": 30, "completion_tokens": 12, "total_tokens": 42}
+        if not request.body.get("stream"):
+            body = completion(model, text, usage=usage)
+            body["choices"][0]["message"] = {"role": "assistant", "content": text or None, "tool_calls": [call]}
+            body["choices"][0]["finish_reason"] = "tool_calls"
+            await _send_json(send, 200, body)
+            return
+        base = {"id": "chatcmpl-tools", "object": "chat.completion.chunk", "created": 1700000000, "model": model}
+
+        def delta(content: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
+            return {**base, "choices": [{"index": 0, "delta": content, "finish_reason": finish}]}
+
+        events = [delta({"role": "assistant", "content": text or None})]
+        first = {"index": 0, "id": call_id, "type": "function", "function": {"name": name, "arguments": ""}}
+        events.append(delta({"tool_calls": [first]}))
+        events += [delta({"tool_calls": [{"index": 0, "function": {"arguments": f}}]}) for f in fragments]
+        events.append(delta({}, "tool_calls"))
+        events.append({**base, "choices": [], "usage": usage})
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/event-stream")]})
+        for event in events:
+            await send({"type": "http.response.body", "body": sse(event), "more_body": True})
+        await send({"type": "http.response.body", "body": b"data: [DONE]\n\n"})
+
+    return behave
+
+
+def cut_after_first_chunk() -> Behaviour:
+    """An OpenAI stream that sends one content chunk, then ends with no finish and no [DONE]."""
+    first = {
+        "id": "c",
+        "object": "chat.completion.chunk",
+        "created": 1,
+        "model": "gpt-4o",
+        "choices": [{"index": 0, "delta": {"role": "assistant", "content": "Partial"}, "finish_reason": None}],
+    }
+    return raw_stream(sse(first))

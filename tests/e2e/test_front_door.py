@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 import openai
 import pytest
+import websockets
 
 from tests.e2e.configs import two_providers
 
@@ -129,3 +132,17 @@ def test_health_endpoints_answer_without_a_key_and_unknown_paths_say_what_exists
     assert unknown.status_code == 404 and "/v1/chat/completions" in unknown.json()["error"]["message"]
     wrong_method = httpx.get(gateway.url + "/v1/chat/completions", headers={"authorization": "Bearer test-key"})
     assert wrong_method.status_code == 405
+
+
+def test_a_websocket_upgrade_is_refused_at_once_with_426(gateway_factory):
+    """No WebSocket transport: 426 tells a client such as Codex to use HTTP without retrying."""
+    gateway = gateway_factory("host: 127.0.0.1\napi-keys: [k]\n")
+
+    async def connect() -> int:
+        try:
+            async with websockets.connect(gateway.url.replace("http://", "ws://") + "/v1/responses"):
+                return 101
+        except websockets.InvalidStatus as refused:
+            return refused.response.status_code
+
+    assert asyncio.run(connect()) == 426
