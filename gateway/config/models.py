@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
+from gateway.config.durations import parse_duration
 from gateway.config.entries import (
     ApiKeyEntry,
     AzureModelEntry,
@@ -66,6 +67,18 @@ class ClientKey(Frozen):
 class RoutingConfig(Frozen):
     # least-latency: the target with the lowest moving average time to first byte first.
     strategy: Literal["round-robin", "fill-first", "least-latency"] = "round-robin"
+    # Requests of one conversation stay on one credential (prompt caches hit, thinking
+    # signatures stay valid) while it can serve; see gateway/state/affinity.py.
+    session_affinity: bool = False
+    # How long a binding outlives the conversation's last request: seconds, or "90s", "30m", "1h".
+    session_affinity_ttl: float = Field(default=3600.0, gt=0)
+
+    @field_validator("session_affinity_ttl", mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return parse_duration(value)
+        return value
 
 
 class CooldownConfig(Frozen):

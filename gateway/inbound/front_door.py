@@ -24,8 +24,9 @@ from gateway.inbound.gemini import gemini_codec, gemini_error_body
 from gateway.inbound.models import ModelsEndpoint
 from gateway.inbound.openai import OpenAICodec, openai_error_body
 from gateway.inbound.responses import ResponsesCodec
+from gateway.inbound.session import session_key
 from gateway.observe.exchange import Exchange, ExchangeObserver
-from gateway.routing.failover import Failover
+from gateway.routing.failover import Failover, Session
 from gateway.runtime import Runtime, RuntimeHolder
 from gateway.state.response_store import ResponseStore
 from gateway.upstream.answers import Answer
@@ -186,6 +187,12 @@ class FrontDoor:
             return
         client = codec.client_side(decoded, self.ids, runtime.redactor)
         retries = runtime.config.request_retry
+        routing = runtime.config.routing
+        session = (
+            Session(session_key(scope, decoded.body, exchange.key_name), routing.session_affinity_ttl)
+            if routing.session_affinity
+            else None
+        )
 
         async def work() -> None:
             try:
@@ -198,6 +205,7 @@ class FrontDoor:
                     retries=retries,
                     limits=runtime.config.limits,
                     exchange=exchange,
+                    session=session,
                 )
             except GatewayError as error:
                 exchange.error_type = error.code or error.type

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -26,6 +27,7 @@ from gateway.observe.dropped import DroppedFields
 from gateway.observe.exchange import Attempt, Exchange
 from gateway.routing.catalog import Pool, Route
 from gateway.routing.planner import Planner
+from gateway.state.affinity import SessionAffinity
 from gateway.state.breaker import CircuitBreaker
 from gateway.state.cooldowns import CooldownStore
 from gateway.upstream.adapters import ADAPTERS, DIALECTS
@@ -41,15 +43,34 @@ from gateway.upstream.failures import (
 )
 from translators.errors import TranslationError
 
-__all__ = ["Failover"]
+__all__ = ["Failover", "Session"]
 
 log = logging.getLogger("gateway.failover")
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """The conversation a request belongs to, when session affinity is on."""
+
+    key: str
+    ttl: float
+
+
+def _bound_first(targets: tuple[Target, ...], eligible: int, credential: str | None) -> tuple[Target, ...]:
+    """The plan with the session's credential moved to the front, if it is among the eligible
+    targets (a cooling or open-circuit credential is not: the session moves on)."""
+    if credential is None:
+        return targets
+    for index in range(eligible):
+        if targets[index].credential.id == credential:
+            return (targets[index], *targets[:index], *targets[index + 1 :])
+    return targets
 
 
 class Failover:
     """Runs one request against a route; holds no per-request state itself."""
 
-    __slots__ = ("planner", "cooldowns", "breaker", "attempts", "dropped", "clock", "monotonic")
+    __slots__ = ("affinity", "planner", "cooldowns", "breaker", "attempts", "dropped", "clock", "monotonic")
 
     def __init__(
         self,
@@ -59,9 +80,11 @@ class Failover:
         breaker: CircuitBreaker,
         attempts: AttemptRunner,
         dropped: DroppedFields,
+        affinity: SessionAffinity | None = None,
         clock: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
+        self.affinity = affinity or SessionAffinity(clock=monotonic)
         self.planner = planner
         self.cooldowns = cooldowns
         self.breaker = breaker
@@ -81,6 +104,7 @@ class Failover:
         retries: int,
         exchange: Exchange,
         limits: LimitsConfig,
+        session: Session | None = None,
     ) -> Answer | StreamAnswer:
         failures: list[AttemptFailure] = []
         recovers_at = float("inf")
@@ -88,8 +112,11 @@ class Failover:
         for pool in route.pools:
             plan = self.planner.plan(pool, self.clock())
             recovers_at = min(recovers_at, plan.recovers_at)
+            targets = plan.targets
+            if session is not None:
+                targets = _bound_first(targets, plan.last_resort_from, self.affinity.bound(session.key, pool.key))
             attempts = 0
-            for position, target in enumerate(plan.targets):
+            for position, target in enumerate(targets):
                 if attempts > retries:
                     break
                 # A half-open circuit admits one trial: claimed only when the attempt is made.
@@ -98,9 +125,12 @@ class Failover:
                 ):
                     continue
                 try:
-                    return await self._try(
+                    answer = await self._try(
                         operation, body, client, route, pool, target, stream=stream, exchange=exchange, limits=limits
                     )
+                    if session is not None:
+                        self.affinity.bind(session.key, pool.key, target.credential.id, session.ttl)
+                    return answer
                 except AttemptFailure as failure:
                     failures.append(failure)
                     self._failed(failure, route, exchange)
