@@ -8,8 +8,10 @@ a cap on open connections, checked in the HTTP protocol before any request reach
       and closed, also while it is still arriving, so it is never buffered whole;
     - past `limits.max-connections` open connections, a new one is answered 503 and closed.
 
-The limits are read from the running config at each connection (they follow reloads). The
-answers use OpenAI's error envelope: no client dialect is known before a head is parsed.
+The limits are read from the running config when a connection opens (a reload applies to the
+connections opened after it), and the work per request is kept to a few attribute reads: no
+override runs per header, the head's exact size is summed once it is complete. The answers
+use OpenAI's error envelope: no client dialect is known before a head is parsed.
 """
 
 from __future__ import annotations
@@ -40,12 +42,15 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._head_timer: asyncio.TimerHandle | None = None
         self._awaiting_head = True
         self._head_bytes = 0  # bytes fed while a head is in progress (an upper bound)
-        self._head_size = 0  # exact: request target plus header names and values
+        self._max_head = 0
+        self._head_timeout = 0.0
         self._refused = False
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         limits = self._limits()
+        self._max_head = limits.max_head_bytes
+        self._head_timeout = limits.head_timeout_seconds
         if len(self.connections) > limits.max_connections:
             self._refuse(
                 503,
@@ -53,7 +58,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
                 "too_many_connections",
             )
             return
-        self._start_head_timer(limits.head_timeout_seconds)
+        self._start_head_timer()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._stop_head_timer()
@@ -65,10 +70,10 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         if self._awaiting_head:
             if self._head_timer is None:
                 # The first bytes of a request after a keep-alive pause: its head is timed now.
-                self._start_head_timer(self._limits().head_timeout_seconds)
+                self._start_head_timer()
             self._head_bytes += len(data)
         super().data_received(data)
-        if self._awaiting_head and self._head_bytes > self._limits().max_head_bytes and not self._refused:
+        if self._awaiting_head and self._head_bytes > self._max_head and not self._refused:
             # Still no end of head, and already too much of it.
             self._refuse_large_head()
 
@@ -76,27 +81,18 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         if self._refused:
             self.transport.close()  # the client is done sending: no need to linger
 
-    def on_message_begin(self) -> None:
-        super().on_message_begin()
-        self._head_size = 0
-
-    def on_url(self, url: bytes) -> None:
-        super().on_url(url)
-        self._head_size += len(url)
-
-    def on_header(self, name: bytes, value: bytes) -> None:
-        self._head_size += len(name) + len(value) + 4
-        if self._head_size > self._limits().max_head_bytes:
-            return  # not kept: the head is refused once complete
-        super().on_header(name, value)
-
     def on_headers_complete(self) -> None:
         self._awaiting_head = False
-        self._head_bytes = 0
         self._stop_head_timer()
-        if self._head_size > self._limits().max_head_bytes:
-            self._refuse_large_head()
-            return
+        # Headers kept while the head arrived are bounded by `data_received`'s check (at most
+        # max-head-bytes plus one read); the exact size decides now.
+        if self._head_bytes > self._max_head:
+            size = len(self.url) + sum(len(name) + len(value) + 4 for name, value in self.headers)
+            if size > self._max_head:
+                self._head_bytes = 0
+                self._refuse_large_head()
+                return
+        self._head_bytes = 0
         super().on_headers_complete()
 
     def on_response_complete(self) -> None:
@@ -104,7 +100,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._awaiting_head = True  # the next head is timed from its first byte
 
     def _refuse_large_head(self) -> None:
-        limit = self._limits().max_head_bytes
+        limit = self._max_head
         self._refuse(
             431,
             f"The request line and headers exceed limits.max-head-bytes ({limit} bytes); send "
@@ -112,9 +108,9 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             "request_header_fields_too_large",
         )
 
-    def _start_head_timer(self, seconds: float) -> None:
+    def _start_head_timer(self) -> None:
         self._stop_head_timer()
-        self._head_timer = self.loop.call_later(seconds, self._head_timed_out)
+        self._head_timer = self.loop.call_later(self._head_timeout, self._head_timed_out)
 
     def _stop_head_timer(self) -> None:
         if self._head_timer is not None:
@@ -124,7 +120,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     def _head_timed_out(self) -> None:
         self._head_timer = None
         if self._awaiting_head and not self._refused and not self.transport.is_closing():
-            seconds = self._limits().head_timeout_seconds
+            seconds = self._head_timeout
             self._refuse(
                 408,
                 f"No complete request head arrived within limits.head-timeout-seconds ({seconds:g} s).",

@@ -31,6 +31,33 @@ SSE_HEADERS = (
 )
 
 
+# OpenAI-compatible upstreams get the hub request as it is, so the hub's own extensions would
+# reach them; many refuse unknown message fields (Mistral answers 422 to `reasoning_content`).
+PLAIN_OPENAI = frozenset({"openai", "azure"})
+MESSAGE_EXTENSIONS = ("reasoning_content", "thinking_blocks")
+
+
+def plain_hub(hub: dict[str, Any]) -> dict[str, Any]:
+    """The hub request without the extensions an Anthropic, Responses or Gemini history carries
+    (earlier reasoning, signed thinking, Gemini thought signatures on tool calls): the text
+    and tool calls of every turn stay. An OpenAI client's own fields are never touched."""
+    messages = hub.get("messages")
+    if not isinstance(messages, list):
+        return hub
+    plain = []
+    for message in messages:
+        if isinstance(message, dict) and message.get("role") == "assistant":
+            message = {k: v for k, v in message.items() if k not in MESSAGE_EXTENSIONS}
+            calls = message.get("tool_calls")
+            if isinstance(calls, list):
+                message["tool_calls"] = [
+                    {k: v for k, v in call.items() if k != "extra_content"} if isinstance(call, dict) else call
+                    for call in calls
+                ]
+        plain.append(message)
+    return {**hub, "messages": plain}
+
+
 class ClientEncoder(Protocol):
     """Hub chunks in, the client dialect's stream bytes out; `usage` is the hub usage seen."""
 
@@ -87,6 +114,7 @@ class TranslatedClient:
         self._encoder: ClientEncoder | None = None
         self._native: ByteStream | None = None
         self._native_attempt = False
+        self._plain: dict[str, Any] | None = None
 
     # --- what a dialect provides -------------------------------------------------------------
 
@@ -133,6 +161,10 @@ class TranslatedClient:
         self._native_attempt = self.goes_native(adapter)
         if self._native_attempt:
             return adapter.native(self.body, target, stream=stream, headers=self.forwarded)
+        if adapter.dialect in PLAIN_OPENAI:
+            if self._plain is None:
+                self._plain = plain_hub(self.hub())
+            return adapter.prepare(self._plain, target, stream=stream)
         return adapter.prepare(self.hub(), target, stream=stream)
 
     def whole(self, adapter: Adapter, raw: bytes, body: dict[str, Any]) -> tuple[bytes, dict[str, Any] | None]:

@@ -266,7 +266,14 @@ class AnswerTooLarge(Exception):
 
 async def read_bounded(response: UpstreamResponse, limit: int) -> bytes:
     """The whole body, decompressed as it arrives and refused once past `limit` bytes, so a
-    huge answer or a compression bomb costs at most `limit` (plus one chunk) of memory."""
+    huge answer or a compression bomb costs at most `limit` (plus one chunk) of memory. A body
+    whose uncompressed length is declared is judged by it and, within the limit, read at once
+    (the common case: a chunk iterator costs more than the read)."""
+    declared = response.declared_length
+    if declared is not None:
+        if declared > limit:
+            raise AnswerTooLarge
+        return await response.read()
     chunks: list[bytes] = []
     size = 0
     async for chunk in response.chunks():

@@ -127,6 +127,10 @@ class MockResponse:
     def headers(self) -> Mapping[str, str]:
         return dict(self._reply.headers)
 
+    @property
+    def declared_length(self) -> int | None:
+        return None  # as a chunked answer: the mock's pieces arrive one by one
+
     async def read(self) -> bytes:
         return self._reply.body + b"".join(self._reply.chunks)
 

@@ -31,6 +31,11 @@ class UpstreamResponse(Protocol):
         """Response headers with lower-case names."""
         ...
 
+    @property
+    def declared_length(self) -> int | None:
+        """The body's size when the upstream declared it and sent it uncompressed, else None."""
+        ...
+
     async def read(self) -> bytes:
         """The whole body."""
         ...
@@ -92,6 +97,11 @@ class _AiohttpResponse:
         if self._headers is None:
             self._headers = {str(k).lower(): str(v) for k, v in self._response.headers.items()}
         return self._headers
+
+    @property
+    def declared_length(self) -> int | None:
+        response = self._response
+        return None if "Content-Encoding" in response.headers else response.content_length
 
     async def read(self) -> bytes:
         return await self._response.read()

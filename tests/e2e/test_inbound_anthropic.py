@@ -304,3 +304,41 @@ def test_the_anthropic_sdk_lists_models_in_its_own_format(claude):
     ids = [model.id for model in claude.models.list()]
     assert {"gpt", "sonnet", "flash"} <= set(ids)
     assert claude.models.retrieve("sonnet").type == "model"
+
+
+def test_signed_thinking_in_the_history_does_not_reach_an_openai_model(claude, upstream_a):
+    """Anthropic-only fields of the hub (signed thinking, earlier reasoning) stay off an
+    OpenAI-compatible upstream; the turn's text and tool calls arrive."""
+    upstream_a.default = answer("Cold.")
+    claude.messages.create(
+        model="gpt",
+        max_tokens=100,
+        tools=[WEATHER],
+        messages=[
+            {"role": "user", "content": "Weather in Oslo?"},
+            {
+                "role": "assistant",
+                "content": [
+                    {"type": "thinking", "thinking": "Call the tool.", "signature": "sig-abc"},
+                    {"type": "tool_use", "id": "call_1", "name": "get_weather", "input": {"location": "Oslo"}},
+                ],
+            },
+            {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "call_1", "content": "-3 C"}]},
+        ],
+    )
+    assistant = upstream_a.requests[0].body["messages"][1]
+    assert assistant["tool_calls"][0]["id"] == "call_1"
+    assert "thinking_blocks" not in assistant and "reasoning_content" not in assistant
+
+
+def test_a_body_over_the_limit_is_an_anthropic_request_too_large(gateway_factory, upstream_a):
+    gateway = gateway_factory(
+        f"host: 127.0.0.1\napi-keys: [{CLIENT_KEY}]\nmax-body-bytes: 1000\n"
+        f"openai-compatibility:\n  - name: oai\n    base-url: {upstream_a.base_url}\n    models: [{{name: gpt}}]\n"
+    )
+    with anthropic.Anthropic(base_url=gateway.url, api_key=CLIENT_KEY, max_retries=0) as client:
+        with pytest.raises(anthropic.APIStatusError) as caught:
+            client.messages.create(model="gpt", max_tokens=10, messages=[{"role": "user", "content": "x" * 5000}])
+    assert caught.value.status_code == 413
+    assert caught.value.body["error"]["type"] == "request_too_large"
+    assert "max-body-bytes" in caught.value.body["error"]["message"]

@@ -88,6 +88,10 @@ class _Response:
     def headers(self) -> Mapping[str, str]:
         return self.reply.headers
 
+    @property
+    def declared_length(self) -> int | None:
+        return None if self.reply.chunks else len(self.reply.body)
+
     async def read(self) -> bytes:
         return self.reply.body
 
