@@ -28,8 +28,9 @@ from gateway.inbound.session import session_key
 from gateway.observe.exchange import Exchange, ExchangeObserver
 from gateway.routing.failover import Failover, Session
 from gateway.runtime import Runtime, RuntimeHolder
+from gateway.state.affinity import SessionAffinity
 from gateway.state.response_store import ResponseStore
-from gateway.upstream.answers import Answer
+from gateway.upstream.answers import Answer, ClientSide
 
 __all__ = ["FrontDoor", "codec_table"]
 
@@ -188,8 +189,11 @@ class FrontDoor:
         client = codec.client_side(decoded, self.ids, runtime.redactor)
         retries = runtime.config.request_retry
         routing = runtime.config.routing
+        affinity = self.failover.affinity
         session = (
-            Session(session_key(scope, decoded.body, exchange.key_name), routing.session_affinity_ttl)
+            Session(
+                session_key(scope, decoded.body, exchange.key_name, affinity.session_of), routing.session_affinity_ttl
+            )
             if routing.session_affinity
             else None
         )
@@ -215,6 +219,8 @@ class FrontDoor:
                 return
             if isinstance(answer, Answer):
                 await _send_json(send, exchange, runtime.redactor, answer.status, answer.body)
+                if session is not None:
+                    _remember_response(client, session, affinity)
                 return
             try:
                 headers = answer.headers
@@ -227,6 +233,8 @@ class FrontDoor:
                     exchange.bytes_out += len(chunk)
                     await send({"type": "http.response.body", "body": chunk, "more_body": True})
                 await send({"type": "http.response.body", "body": b""})
+                if session is not None:
+                    _remember_response(client, session, affinity)
             finally:
                 # Runs the relay's cleanup; a relay that never started has none, so the
                 # upstream answer is also closed here (closing twice is harmless).
@@ -261,6 +269,13 @@ async def _send_json(
     exchange.first_byte()
     exchange.bytes_out += len(body)
     await send({"type": "http.response.body", "body": body})
+
+
+def _remember_response(client: ClientSide, session: Session, affinity: SessionAffinity) -> None:
+    """A Responses answer's id joins its session, for the turn that names it next."""
+    produced = getattr(client, "produced_id", None)
+    if produced:
+        affinity.remember(produced, session.key, session.ttl)
 
 
 def _request_id(scope: Scope) -> str | None:

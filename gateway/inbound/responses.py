@@ -83,6 +83,23 @@ class ResponsesClient(TranslatedClient):
         self._previous: str | None = previous if isinstance(previous, str) and previous else None
         self._history = store.get(self._previous) if self._previous else None
         self._keep = decoded.body.get("store") is not False
+        # What this request's answer was, to find its id for session affinity (`produced_id`).
+        self._produced: str | bytes | passthrough.PassthroughStream | None = None
+
+    @property
+    def produced_id(self) -> str | None:
+        """The id of the response the client received, read only when asked (affinity on)."""
+        produced = self._produced
+        if isinstance(produced, passthrough.PassthroughStream):
+            return produced.response_id
+        if isinstance(produced, bytes):
+            try:
+                document = orjson.loads(produced)
+            except orjson.JSONDecodeError:
+                return None
+            value = document.get("id") if isinstance(document, dict) else None
+            return value if isinstance(value, str) else None
+        return produced
 
     def goes_native(self, adapter: Adapter) -> bool:
         # A response the gateway translated is unknown to a Responses upstream: expand it.
@@ -99,7 +116,7 @@ class ResponsesClient(TranslatedClient):
         return inbound.hub_request(self.body, history=self._history or ())
 
     def answer(self, hub: dict[str, Any]) -> dict[str, Any]:
-        response_id = self._response_id()
+        response_id = self._produced = self._response_id()
         answer = inbound.client_answer(
             hub, model=self.model, id=response_id, created=int(self.ids.clock()), request=self.body
         )
@@ -107,17 +124,20 @@ class ResponsesClient(TranslatedClient):
         return answer
 
     def encoder(self) -> ClientEncoder:
-        response_id = self._response_id()
+        response_id = self._produced = self._response_id()
         stream = inbound.ClientStream(
             model=self.model, id=response_id, created=int(self.ids.clock()), request=self.body
         )
         return _Remembering(stream, lambda message: self._remember(response_id, message))
 
     def native_whole(self, raw: bytes) -> tuple[bytes, dict[str, Any] | None]:
-        return passthrough.rewrite_response(raw, model=self.model)
+        body, usage = passthrough.rewrite_response(raw, model=self.model)
+        self._produced = body
+        return body, usage
 
     def native_stream(self) -> ByteStream:
-        return passthrough.PassthroughStream(model=self.model)
+        stream = self._produced = passthrough.PassthroughStream(model=self.model)
+        return stream
 
     def error_bytes(self, error: GatewayError, native: ByteStream | None) -> bytes:
         # The native stream fails the upstream's own response (its id, its sequence numbers).

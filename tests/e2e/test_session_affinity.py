@@ -85,3 +85,20 @@ def test_a_ttl_that_is_not_a_duration_is_refused_with_the_forms_that_work(ttl):
     with pytest.raises(ValidationError) as caught:
         RoutingConfig.model_validate({"session_affinity_ttl": ttl})
     assert "90s, 30m, 1h" in str(caught.value)
+
+
+def test_a_responses_conversation_chained_by_previous_response_id_sticks(gateway_factory, upstream_a):
+    """Each turn names the last response's id, a new one every time: the gateway remembers
+    whose session each id it passed on belongs to."""
+    gateway = gateway_factory(config(upstream_a.base_url, affinity=True))
+    with gateway.client() as client:
+        previous = None
+        for turn in range(5):
+            response = client.responses.create(model="gpt", input=f"turn {turn}", previous_response_id=previous)
+            previous = response.id
+            # Two other conversations in between move the round-robin cursor by two: without
+            # affinity each turn would land on the key the previous one did not use.
+            client.responses.create(model="gpt", input=f"unrelated {turn}")
+            client.responses.create(model="gpt", input=f"other {turn}")
+    chained = upstream_a.keys_seen()[0::3]
+    assert len(chained) == 5 and len(set(chained)) == 1, upstream_a.keys_seen()

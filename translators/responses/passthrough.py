@@ -97,6 +97,12 @@ class PassthroughStream:
             raise StreamError(TRUNCATED)
         return out
 
+    @property
+    def response_id(self) -> str | None:
+        """The upstream's id for the response this stream carries, once it has said it."""
+        value = self._response.get("id") if self._response is not None else None
+        return value if isinstance(value, str) else None
+
     def error_event(self, status: int, type: str, message: str) -> bytes:
         """How a failure reaches a client whose stream has begun: `response.failed` for the
         response the upstream opened (the held-back events first), else a bare `error` event."""
