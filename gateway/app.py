@@ -10,8 +10,10 @@ import itertools
 import logging
 import os
 import time
-from collections.abc import Callable, Coroutine, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Mapping, Sequence
 from typing import Any
+
+from prometheus_client import CollectorRegistry, generate_latest
 
 from gateway.config.models import GatewayConfig, LimitsConfig, MockEntry
 from gateway.config.watcher import ConfigWatcher
@@ -22,6 +24,7 @@ from gateway.inbound.front_door import FrontDoor
 from gateway.inbound.models import ModelsEndpoint
 from gateway.observe.dropped import DroppedFields
 from gateway.observe.exchange import ExchangeObserver, access_log
+from gateway.observe.metrics import CredentialStates, Metrics
 from gateway.routing.failover import Failover
 from gateway.routing.planner import Planner
 from gateway.runtime import Runtime, RuntimeHolder
@@ -97,14 +100,23 @@ class Gateway:
         models = ModelsEndpoint(cooldowns=self.cooldowns, breaker=self.breaker, clock=clock)
         # Responses the gateway translated, for `previous_response_id` (in memory, bounded).
         self.responses = ResponseStore(clock=monotonic)
+        # One registry per app (tests build several); GET /metrics serves it.
+        self.registry = CollectorRegistry()
+        self.metrics = Metrics(
+            active_streams=lambda: self.front_door.active_streams,
+            enabled=lambda: self.holder.current.config.metrics.enabled,
+        )
+        self.registry.register(self.metrics)
+        self.registry.register(CredentialStates(self._credential_states))
         self.front_door = FrontDoor(
             self.holder,
             self.failover,
             models,
             ids=ids,
-            observers=observers,
+            observers=(*observers, self.metrics.observe),
             draining=lambda: self.draining,
             responses=self.responses,
+            metrics=lambda: generate_latest(self.registry),
             monotonic=monotonic,
         )
         self.discovery = OllamaDiscovery(
@@ -126,6 +138,24 @@ class Gateway:
     def client_limits(self) -> LimitsConfig:
         """Read by the HTTP protocol at each connection (gateway.inbound.guard)."""
         return self.holder.current.config.limits
+
+    def _credential_states(self) -> Iterator[tuple[str, str, str]]:
+        """Each credential's state, for the metrics: cooling when any of its models is, else
+        open_circuit when any circuit is open, else available."""
+        now = self.clock()
+        states: dict[tuple[str, str], str] = {}
+        for pool in self.holder.current.catalog.pools.values():
+            for target in pool.targets:
+                credential, model = target.credential, target.upstream_model
+                key = (credential.provider.name, credential.label)
+                if self.cooldowns.blocked_until(credential.id, model, now):
+                    states[key] = "cooling"
+                elif states.get(key) != "cooling" and not self.breaker.admits(credential.id, model, now):
+                    states[key] = "open_circuit"
+                else:
+                    states.setdefault(key, "available")
+        for (provider, label), state in states.items():
+            yield provider, label, state
 
     def _mock_entry(self, name: str) -> MockEntry | None:
         return next((entry for entry in self.holder.current.config.mock if entry.name == name), None)

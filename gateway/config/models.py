@@ -36,6 +36,7 @@ __all__ = [
     "GatewayConfig",
     "HealthCheckConfig",
     "LimitsConfig",
+    "MetricsConfig",
     "MockEntry",
     "ModelEntry",
     "OllamaEntry",
@@ -79,6 +80,11 @@ class RoutingConfig(Frozen):
         if isinstance(value, str):
             return parse_duration(value)
         return value
+
+
+class MetricsConfig(Frozen):
+    # GET /metrics (Prometheus text format, no client key needed).
+    enabled: bool = True
 
 
 class CooldownConfig(Frozen):
@@ -185,6 +191,7 @@ class GatewayConfig(Frozen):
     request_retry: int = Field(default=3, ge=0, le=20)
     max_body_bytes: int = Field(default=32 * 1024 * 1024, gt=0)
     routing: RoutingConfig = RoutingConfig()
+    metrics: MetricsConfig = MetricsConfig()
     cooldown: CooldownConfig = CooldownConfig()
     timeouts: TimeoutConfig = TimeoutConfig()
     circuit_breaker: CircuitBreakerConfig = CircuitBreakerConfig()

@@ -14,6 +14,8 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 
+from prometheus_client import CONTENT_TYPE_LATEST
+
 from gateway.core.asgi import Receive, Scope, Send
 from gateway.core.errors import ClientError, GatewayError
 from gateway.core.redaction import Redactor
@@ -60,10 +62,22 @@ PATHS = (
     "countTokens, embedContent, batchEmbedContents}"
 )
 MAX_REQUEST_ID = 128
+METRICS_TYPE = CONTENT_TYPE_LATEST.encode()
 
 
 class FrontDoor:
-    __slots__ = ("holder", "failover", "models", "ids", "monotonic", "observers", "draining", "codecs")
+    __slots__ = (
+        "holder",
+        "failover",
+        "models",
+        "ids",
+        "monotonic",
+        "observers",
+        "draining",
+        "codecs",
+        "metrics",
+        "active_streams",
+    )
 
     def __init__(
         self,
@@ -75,9 +89,12 @@ class FrontDoor:
         observers: Sequence[ExchangeObserver],
         draining: Callable[[], bool],
         responses: ResponseStore,
+        metrics: Callable[[], bytes],
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.codecs = codec_table(responses)
+        self.metrics = metrics
+        self.active_streams = 0
         self.holder = holder
         self.failover = failover
         self.models = models
@@ -150,6 +167,16 @@ class FrontDoor:
             _allow(scope["method"], "GET", path)
             exchange.key_name = runtime.keys.check(scope)
             await _send_json(send, exchange, runtime.redactor, 200, self.models.answer(runtime, scope))
+        elif path == "/metrics" and runtime.config.metrics.enabled:
+            _allow(scope["method"], "GET", path)
+            # Labels hold configured names, never keys; the redactor makes sure (once per scrape).
+            body = runtime.redactor.bytes(self.metrics())
+            exchange.status = 200
+            head = [(b"content-type", METRICS_TYPE), (b"content-length", str(len(body)).encode())]
+            await send({"type": "http.response.start", "status": 200, "headers": head})
+            exchange.first_byte()
+            exchange.bytes_out += len(body)
+            await send({"type": "http.response.body", "body": body})
         elif path == "/healthz":
             await _send_json(send, exchange, runtime.redactor, 200, b'{"status":"ok"}')
         elif path == "/readyz":
@@ -222,6 +249,7 @@ class FrontDoor:
                 if session is not None:
                     _remember_response(client, session, affinity)
                 return
+            self.active_streams += 1
             try:
                 headers = answer.headers
                 headers.append((b"x-request-id", exchange.request_id.encode()))
@@ -236,6 +264,7 @@ class FrontDoor:
                 if session is not None:
                     _remember_response(client, session, affinity)
             finally:
+                self.active_streams -= 1
                 # Runs the relay's cleanup; a relay that never started has none, so the
                 # upstream answer is also closed here (closing twice is harmless).
                 await answer.chunks.aclose()  # type: ignore[attr-defined]
@@ -301,7 +330,7 @@ def _endpoint(path: str) -> str:
     """A fixed label for paths without a codec: never the client's own string."""
     if path.startswith(("/v1/models", "/v1beta/models")):
         return "models"
-    return {"/healthz": "healthz", "/readyz": "readyz"}.get(path, "unknown")
+    return {"/healthz": "healthz", "/readyz": "readyz", "/metrics": "metrics"}.get(path, "unknown")
 
 
 def _allow(method: str, expected: str, path: str) -> None:
