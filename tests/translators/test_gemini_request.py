@@ -426,7 +426,6 @@ def test_malformed_messages_are_refused_naming_the_offending_path(messages, para
 @pytest.mark.parametrize(
     ("fields", "param"),
     [
-        ({"parallel_tool_calls": False, "tools": [WEATHER_TOOL]}, "parallel_tool_calls"),
         ({"logprobs": True}, "logprobs"),
         ({"top_logprobs": 3}, "top_logprobs"),
         ({"logit_bias": {"50256": -100}}, "logit_bias"),
@@ -511,3 +510,9 @@ def test_ignored_fields_of_a_malformed_body_is_empty_rather_than_an_error():
     assert ignored_fields([]) == ()  # type: ignore[arg-type]
     assert ignored_fields({"messages": "not a list", "x": 1}) == ("x",)
     assert ignored_fields({"messages": ["not an object", {"role": "user", "y": 2}]}) == ("messages[1].y",)
+
+
+def test_parallel_tool_calls_false_is_dropped_not_refused():
+    """Codex sends it on every request; Gemini has no switch, and several calls stay valid."""
+    request = build(tools=[WEATHER_TOOL], parallel_tool_calls=False)
+    assert "parallel_tool_calls" not in request and "parallelToolCalls" not in str(request)

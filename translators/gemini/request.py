@@ -28,7 +28,11 @@ __all__ = [
 # OpenAI-only fields with no meaning at Gemini: end-user ids and metadata for OpenAI's own
 # dashboards and abuse tracking, OpenAI-side storage and prompt caching, OpenAI's service tiers,
 # and `stream_options` (usage is always reported at the end of a Gemini stream).
+# `parallel_tool_calls`: Gemini may call several functions in one turn and has no switch to
+# stop it; a client that asked for one call at a time (Codex always does) still gets valid
+# calls it can run in order, so the field is dropped rather than refused.
 DROPPED_FIELDS = (
+    "parallel_tool_calls",
     "user",
     "safety_identifier",
     "metadata",
@@ -42,10 +46,8 @@ DROPPED_FIELDS = (
 DROPPED_FUNCTION_FIELDS = ("strict",)
 _FUNCTION_FIELDS = frozenset({"name", "description", "parameters"})
 
-# Fields Gemini cannot honour, accepted only at values that ask for nothing. Gemini may call
-# several functions in one turn and has no switch to stop it, hence `parallel_tool_calls`.
+# Fields Gemini cannot honour, accepted only at values that ask for nothing.
 DEFAULT_ONLY_FIELDS: dict[str, tuple[Any, ...]] = {
-    "parallel_tool_calls": (None, True),
     "logprobs": (None, False),
     "top_logprobs": (None, 0),
     "logit_bias": (None, {}),
