@@ -10,7 +10,7 @@ terminal event) raises `StreamError(TRUNCATED)`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 import orjson
@@ -19,12 +19,32 @@ from translators.common import Chunk, chunk, delta_choice
 from translators.errors import StreamError, TranslationError, UpstreamErrorInfo
 from translators.sse import SSEDecoder, SSEEvent
 
-__all__ = ["EventDecoder", "event_type", "load_event", "stream_malformed", "stream_truncated"]
+__all__ = ["ErrorsAfterOutput", "EventDecoder", "event_type", "load_event", "stream_malformed", "stream_truncated"]
 
 
 def stream_truncated(message: str) -> UpstreamErrorInfo:
     """The error a stream cut off before its terminal event raises: a 502 `server_error`."""
     return UpstreamErrorInfo(status=502, type="server_error", message=message, code="stream_truncated")
+
+
+class ErrorsAfterOutput:
+    """An upstream error is raised only once what was decoded before it has been handed out,
+    so how the bytes were split never changes what the client receives."""
+
+    __slots__ = ("_error",)
+    _error: StreamError | None
+
+    def _handed_out(self, convert: Callable[[list[Any], list[Any]], None], events: list[Any]) -> list[Any]:
+        if self._error is not None:
+            raise self._error
+        out: list[Any] = []
+        try:
+            convert(events, out)
+        except StreamError as error:
+            if not out:
+                raise
+            self._error = error
+        return out
 
 
 def stream_malformed(message: str) -> StreamError:

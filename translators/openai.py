@@ -11,13 +11,13 @@ value, integers beyond 64 bits included, comes back as the upstream wrote it.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
 
 from translators.common import error_type_for_status, load_error_body, nonempty_string
-from translators.decoding import stream_malformed
+from translators.decoding import ErrorsAfterOutput, stream_malformed
 from translators.errors import StreamError, TranslationError, UpstreamErrorInfo
 from translators.sse import SSEDecoder
 
@@ -155,27 +155,7 @@ _TRUNCATED = UpstreamErrorInfo(
 )
 
 
-class _ErrorsAfterOutput:
-    """An upstream error is raised only once what was decoded before it has been handed out,
-    so how the bytes were split never changes what the client receives."""
-
-    __slots__ = ("_error",)
-    _error: StreamError | None
-
-    def _handed_out(self, convert: Callable[[list[Any], list[Any]], None], events: list[Any]) -> list[Any]:
-        if self._error is not None:
-            raise self._error
-        out: list[Any] = []
-        try:
-            convert(events, out)
-        except StreamError as error:
-            if not out:
-                raise
-            self._error = error
-        return out
-
-
-class PassthroughStream(_ErrorsAfterOutput):
+class PassthroughStream(ErrorsAfterOutput):
     """Upstream OpenAI SSE bytes in, client SSE bytes out (one `bytes` per event).
 
     Raises `StreamError` when the upstream sends an error object in the stream, or ends
@@ -256,7 +236,7 @@ class PassthroughStream(_ErrorsAfterOutput):
         return True
 
 
-class ChunkDecoder(_ErrorsAfterOutput):
+class ChunkDecoder(ErrorsAfterOutput):
     """Upstream OpenAI SSE bytes in, hub chunk dicts out: for clients of another dialect.
 
     The same checks as `PassthroughStream` (error objects, cut streams), but the chunks are

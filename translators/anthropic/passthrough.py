@@ -20,7 +20,7 @@ import orjson
 from translators import openai
 from translators.anthropic.errors import error_info
 from translators.anthropic.response import usage as hub_usage
-from translators.decoding import stream_malformed, stream_truncated
+from translators.decoding import ErrorsAfterOutput, stream_malformed, stream_truncated
 from translators.errors import StreamError, TranslationError
 from translators.sse import SSEDecoder, SSEEvent, encode_event
 
@@ -72,10 +72,10 @@ def _utf8(text: str) -> bool:
     return True
 
 
-class PassthroughStream:
+class PassthroughStream(ErrorsAfterOutput):
     """Upstream Anthropic SSE bytes in, client SSE bytes out (one `bytes` per event)."""
 
-    __slots__ = ("_counts", "_done", "_error", "_model", "_sse", "usage")
+    __slots__ = ("_counts", "_done", "_model", "_sse", "usage")
 
     def __init__(self, *, model: str) -> None:
         self._sse = SSEDecoder()
@@ -86,31 +86,21 @@ class PassthroughStream:
         self.usage: dict[str, Any] | None = None
 
     def feed(self, data: bytes) -> list[bytes]:
-        return self._handed_out(self._sse.feed(data))
+        return self._handed_out(self._convert, self._sse.feed(data))
 
     def close(self) -> list[bytes]:
-        out = self._handed_out(self._sse.close())
+        out = self._handed_out(self._convert, self._sse.close())
         if self._error is not None:
             raise self._error
         if not self._done:
             raise StreamError(TRUNCATED)
         return out
 
-    def _handed_out(self, events: list[SSEEvent]) -> list[bytes]:
-        """Events before an upstream error go out first; the error is raised on the next call."""
-        if self._error is not None:
-            raise self._error
-        out: list[bytes] = []
-        try:
-            for event in events:
-                if self._done:
-                    break
-                out.append(self._event(event))
-        except StreamError as error:
-            if not out:
-                raise
-            self._error = error
-        return out
+    def _convert(self, events: list[SSEEvent], out: list[bytes]) -> None:
+        for event in events:
+            if self._done:
+                break
+            out.append(self._event(event))
 
     def _event(self, event: SSEEvent) -> bytes:
         name = event.event

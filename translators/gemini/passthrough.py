@@ -20,7 +20,7 @@ from typing import Any
 import orjson
 
 from translators.common import integer, shown
-from translators.decoding import stream_malformed, stream_truncated
+from translators.decoding import ErrorsAfterOutput, stream_malformed, stream_truncated
 from translators.errors import StreamError, TranslationError
 from translators.gemini.errors import error_info
 from translators.gemini.inbound_answer import Framing, dump, error_body
@@ -104,10 +104,10 @@ def rewrite_response(raw: bytes, *, model: str) -> tuple[bytes, dict[str, Any] |
     return body, _usage(document)
 
 
-class PassthroughStream:
+class PassthroughStream(ErrorsAfterOutput):
     """Upstream `alt=sse` bytes in, the client's framing out (one `bytes` per response)."""
 
-    __slots__ = ("_blocked", "_decoder", "_error", "_finished", "_framing", "_model", "usage")
+    __slots__ = ("_blocked", "_decoder", "_finished", "_framing", "_model", "usage")
 
     def __init__(self, *, model: str, sse: bool) -> None:
         self._decoder = SSEDecoder()
@@ -119,10 +119,10 @@ class PassthroughStream:
         self.usage: dict[str, Any] | None = None
 
     def feed(self, data: bytes) -> list[bytes]:
-        return self._handed_out(self._decoder.feed(data))
+        return self._handed_out(self._convert, self._decoder.feed(data))
 
     def close(self) -> list[bytes]:
-        out = self._handed_out(self._decoder.close())
+        out = self._handed_out(self._convert, self._decoder.close())
         if self._error is not None:
             raise self._error
         if not (self._blocked or (self._finished and all(self._finished.values()))):
@@ -133,22 +133,11 @@ class PassthroughStream:
         """An error after the stream started, as the client's framing carries one."""
         return self._framing.error(dump(error_body(status, message, type=type)))
 
-    def _handed_out(self, events: list[SSEEvent]) -> list[bytes]:
-        """An upstream error is raised only once what came before it has been handed out, so
-        how the bytes were split never changes what the client receives."""
-        if self._error is not None:
-            raise self._error
-        out: list[bytes] = []
-        try:
-            for event in events:
-                body = self._event(event.data)
-                if body is not None:
-                    out.append(self._framing.item(body))
-        except StreamError as error:
-            if not out:
-                raise
-            self._error = error
-        return out
+    def _convert(self, events: list[SSEEvent], out: list[bytes]) -> None:
+        for event in events:
+            body = self._event(event.data)
+            if body is not None:
+                out.append(self._framing.item(body))
 
     def _event(self, data: str) -> bytes | None:
         try:

@@ -20,7 +20,7 @@ from typing import Any
 import orjson
 
 from translators import openai
-from translators.decoding import stream_malformed, stream_truncated
+from translators.decoding import ErrorsAfterOutput, stream_malformed, stream_truncated
 from translators.errors import StreamError, TranslationError
 from translators.responses.errors import stream_error_info
 from translators.responses.response import usage as hub_usage
@@ -70,10 +70,10 @@ def _written(document: Any) -> str:
         raise stream_malformed("the upstream sent a stream event nested too deep to pass on") from None
 
 
-class PassthroughStream:
+class PassthroughStream(ErrorsAfterOutput):
     """Upstream Responses SSE bytes in, client SSE bytes out (one `bytes` per event)."""
 
-    __slots__ = ("_decoder", "_done", "_error", "_held", "_model", "_opened", "_response", "_sequence", "usage")
+    __slots__ = ("_decoder", "_done", "_held", "_model", "_opened", "_response", "_sequence", "usage")
 
     def __init__(self, *, model: str) -> None:
         self._decoder = SSEDecoder()
@@ -87,10 +87,10 @@ class PassthroughStream:
         self.usage: dict[str, Any] | None = None
 
     def feed(self, data: bytes) -> list[bytes]:
-        return self._handed_out(self._decoder.feed(data))
+        return self._handed_out(self._convert_all, self._decoder.feed(data))
 
     def close(self) -> list[bytes]:
-        out = self._handed_out(self._decoder.close())
+        out = self._handed_out(self._convert_all, self._decoder.close())
         if self._error is not None:
             raise self._error
         if not self._done:
@@ -119,21 +119,11 @@ class PassthroughStream:
         self._sequence += 1
         return encode_event(_written(payload), event=payload["type"])
 
-    def _handed_out(self, events: list[SSEEvent]) -> list[bytes]:
-        """Converted events; an error raises at once when nothing precedes it, else on the next call."""
-        if self._error is not None:
-            raise self._error
-        out: list[bytes] = []
-        try:
-            for event in events:
-                if self._done:
-                    break
-                self._convert(event, out)
-        except StreamError as error:
-            if not out:
-                raise
-            self._error = error
-        return out
+    def _convert_all(self, events: list[SSEEvent], out: list[bytes]) -> None:
+        for event in events:
+            if self._done:
+                break
+            self._convert(event, out)
 
     def _convert(self, event: SSEEvent, out: list[bytes]) -> None:
         if event.data == "[DONE]":
