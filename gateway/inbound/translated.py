@@ -19,16 +19,11 @@ from gateway.core.errors import GatewayError
 from gateway.core.redaction import Redactor
 from gateway.core.targets import Target
 from gateway.inbound.codec import Decoded, Ids
+from gateway.inbound.openai import STREAM_HEADERS
 from gateway.upstream.adapters import Adapter, HubDecoder, Outgoing
 from gateway.upstream.answers import ByteStream
 
 __all__ = ["ClientEncoder", "HubToClient", "TranslatedClient"]
-
-SSE_HEADERS = (
-    (b"content-type", b"text/event-stream; charset=utf-8"),
-    (b"cache-control", b"no-cache"),
-    (b"x-accel-buffering", b"no"),
-)
 
 
 # OpenAI-compatible upstreams get the hub request as it is, so the hub's own extensions would
@@ -100,7 +95,7 @@ class TranslatedClient:
     # The wire format the client speaks, the operation its hub request is, stream headers.
     wire: str = ""
     hub_operation: str = "chat"
-    headers: tuple[tuple[bytes, bytes], ...] = SSE_HEADERS
+    headers: tuple[tuple[bytes, bytes], ...] = STREAM_HEADERS
 
     def __init__(self, path: str, decoded: Decoded, ids: Ids, redactor: Redactor) -> None:
         self.path = path

@@ -22,10 +22,11 @@ import orjson
 from gateway.core.targets import Credential, Target
 from translators import anthropic, gemini, responses
 from translators import openai as passthrough
+from translators.anthropic import passthrough as anthropic_passthrough
 from translators.errors import TranslationError, UpstreamErrorInfo
 from translators.gemini import embeddings as gemini_embeddings
 from translators.gemini import passthrough as gemini_passthrough
-from translators.gemini.request import model_segment
+from translators.responses import passthrough as responses_passthrough
 
 __all__ = ["ADAPTERS", "PROBES", "Adapter", "HubDecoder", "Outgoing"]
 
@@ -41,6 +42,10 @@ class Outgoing:
     content: bytes
     # Request fields the translation ignored because it does not know them.
     ignored: tuple[str, ...] = ()
+
+
+# A client body in the upstream's own wire format -> the body sent, naming the upstream's model.
+NativeBody = Callable[..., Mapping[str, Any]]
 
 
 class HubDecoder(Protocol):
@@ -150,11 +155,19 @@ class Translated:
 
     operation = "chat"
 
-    def __init__(self, dialect: str, wire: str, module: ModuleType, auth: Callable[[str], dict[str, str]]) -> None:
+    def __init__(
+        self,
+        dialect: str,
+        wire: str,
+        module: ModuleType,
+        auth: Callable[[str], dict[str, str]],
+        native_body: NativeBody,
+    ) -> None:
         self.dialect = dialect
         self.wire = wire
         self.module = module
         self._auth = auth
+        self._native_body = native_body
 
     def prepare(self, body: Mapping[str, Any], target: Target, *, stream: bool) -> Outgoing:
         request = self.module.build_request({**body, "stream": stream}, upstream_model=target.upstream_model)
@@ -171,12 +184,10 @@ class Translated:
         outgoing = _headers(target, self._auth(target.credential.api_key), stream)
         outgoing.update(headers)
         return Outgoing(
-            target.credential.provider.base_url + path, outgoing, orjson.dumps(self._native_body(body, target))
+            target.credential.provider.base_url + path,
+            outgoing,
+            orjson.dumps(self._native_body(body, upstream_model=target.upstream_model)),
         )
-
-    def _native_body(self, body: Mapping[str, Any], target: Target) -> Mapping[str, Any]:
-        """The body with the upstream's model name, where the dialect carries it in the body."""
-        return {**body, "model": target.upstream_model}
 
     def parse_error(self, status: int, headers: Mapping[str, str], raw: bytes, *, now: float) -> UpstreamErrorInfo:
         info: UpstreamErrorInfo = self.module.parse_error(status, headers, raw)
@@ -197,7 +208,9 @@ def _anthropic_auth(key: str) -> dict[str, str]:
 
 class Anthropic(Translated):
     def __init__(self) -> None:
-        super().__init__("anthropic", "anthropic-messages", anthropic, _anthropic_auth)
+        super().__init__(
+            "anthropic", "anthropic-messages", anthropic, _anthropic_auth, anthropic_passthrough.native_request
+        )
 
     def prepare(self, body: Mapping[str, Any], target: Target, *, stream: bool) -> Outgoing:
         outgoing = super().prepare(body, target, stream=stream)
@@ -217,25 +230,19 @@ def _gemini_auth(key: str) -> dict[str, str]:
     return {"x-goog-api-key": key}
 
 
-class Gemini(Translated):
-    def __init__(self) -> None:
-        super().__init__("gemini", "gemini-generate", gemini, _gemini_auth)
-
-    def _native_body(self, body: Mapping[str, Any], target: Target) -> Mapping[str, Any]:
-        # The model is in the path; a `model` in the body must name the same one.
-        return gemini_passthrough.native_request(body, upstream_model=target.upstream_model)
-
-
 class CountTokens:
     """A dialect's token-counting endpoint: only its own clients call it, natively."""
 
     operation = "count_tokens"
 
-    def __init__(self, dialect: str, path: Callable[[str], str], auth: Callable[[str], dict[str, str]]) -> None:
+    def __init__(
+        self, dialect: str, path: Callable[[str], str], auth: Callable[[str], dict[str, str]], native_body: NativeBody
+    ) -> None:
         self.dialect = dialect
         self.wire = dialect + "-count-tokens"
         self._path = path
         self._auth = auth
+        self._native_body = native_body
 
     def prepare(self, body: Mapping[str, Any], target: Target, *, stream: bool) -> Outgoing:
         raise TranslationError("token counting is answered natively only")
@@ -244,12 +251,11 @@ class CountTokens:
         outgoing = _headers(target, self._auth(target.credential.api_key), False)
         outgoing.update(headers)
         if self.dialect == "anthropic":
-            body = {**body, "model": target.upstream_model}
             outgoing.setdefault("anthropic-version", ANTHROPIC_VERSION)
-        else:
-            body = gemini_passthrough.native_request(body, upstream_model=target.upstream_model)
         return Outgoing(
-            target.credential.provider.base_url + self._path(target.upstream_model), outgoing, orjson.dumps(body)
+            target.credential.provider.base_url + self._path(target.upstream_model),
+            outgoing,
+            orjson.dumps(self._native_body(body, upstream_model=target.upstream_model)),
         )
 
     def parse_error(self, status: int, headers: Mapping[str, str], raw: bytes, *, now: float) -> UpstreamErrorInfo:
@@ -262,10 +268,6 @@ class CountTokens:
 
     def stream_decoder(self, *, model: str, id: str, created: int) -> HubDecoder:
         raise TranslationError("token counts are never streamed")
-
-
-def _gemini_count_path(upstream_model: str) -> str:
-    return f"/v1beta/models/{model_segment(upstream_model)}:countTokens"
 
 
 class GeminiEmbeddings:
@@ -303,11 +305,21 @@ def _registry() -> dict[tuple[str, str], Adapter]:
         *(OpenAICompatible(operation) for operation in OPENAI_PATHS),
         *(AzureOpenAI(operation) for operation in OPENAI_PATHS),
         Anthropic(),
-        Gemini(),
+        Translated("gemini", "gemini-generate", gemini, _gemini_auth, gemini_passthrough.native_request),
         GeminiEmbeddings(),
-        Translated("responses", "responses", responses, _bearer),
-        CountTokens("anthropic", lambda _: "/v1/messages/count_tokens", _anthropic_auth),
-        CountTokens("gemini", _gemini_count_path, _gemini_auth),
+        Translated("responses", "responses", responses, _bearer, responses_passthrough.native_request),
+        CountTokens(
+            "anthropic",
+            lambda _: "/v1/messages/count_tokens",
+            _anthropic_auth,
+            anthropic_passthrough.native_request,
+        ),
+        CountTokens(
+            "gemini",
+            lambda model: gemini_passthrough.native_path("countTokens", upstream_model=model),
+            _gemini_auth,
+            gemini_passthrough.native_request,
+        ),
     ]
     return {(adapter.dialect, adapter.operation): adapter for adapter in adapters}
 
