@@ -6,7 +6,12 @@ Process CPU time over a fixed number of requests, best and median of several rou
 steadier on a shared machine than the socket benchmark's throughput: use it to compare two
 versions (point it at another checkout) or to see what one change costs.
 
-    python bench/inprocess.py [--root PATH] [--requests 5000] [--rounds 5]
+    python bench/inprocess.py [--root PATH] [--requests 5000] [--rounds 5] [--variant ...]
+
+Variants: `plain` (no usage rows kept), `ledger` (the usage ledger on, in an SQLite file, its
+writer thread's CPU counted too), `limits` (the client key has rpm, tpm, concurrency and a
+budget, counted in memory), `redis` (the same limits and the cooldowns in Redis at
+127.0.0.1:6379: one round trip per request). `all` runs each in turn.
 """
 
 from __future__ import annotations
@@ -21,7 +26,17 @@ import time
 from pathlib import Path
 from typing import Any
 
-CONFIG = "api-keys: [bench-key]\nmock:\n  - name: mock\n    prefix: mock\n    models: [{name: mock-1}]\n"
+MOCK = "mock:\n  - name: mock\n    prefix: mock\n    models: [{name: mock-1}]\n"
+LIMITED_KEY = (
+    "api-keys:\n  - {api-key: bench-key, name: bench, rpm: 1000000000, tpm: 1000000000000, "
+    "max-concurrent: 100000, budget: {usd: 1000000000}}\n"
+)
+VARIANTS = {
+    "plain": "api-keys: [bench-key]\n" + MOCK,
+    "ledger": "api-keys: [bench-key]\nstore: {{url: 'sqlite:///{directory}/usage.db'}}\n" + MOCK,
+    "limits": LIMITED_KEY + MOCK,
+    "redis": LIMITED_KEY + "state: {{redis-url: 'redis://127.0.0.1:6379/0', key-prefix: 'bench-{pid}:'}}\n" + MOCK,
+}
 
 
 def _scope(body: bytes) -> dict[str, Any]:
@@ -61,16 +76,44 @@ async def _one(app: Any, scope: dict[str, Any], body: bytes) -> None:
         raise RuntimeError(f"the gateway answered {statuses}")
 
 
-async def _measure(root: Path, requests: int, rounds: int) -> list[float]:
+class _Lifespan:
+    """Runs the app's ASGI lifespan (the ledger, the Redis connection) around a measurement."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self.outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+
+    async def __aenter__(self) -> None:
+        self.task = asyncio.ensure_future(self.app({"type": "lifespan"}, self.inbox.get, self.outbox.put))
+        await self.inbox.put({"type": "lifespan.startup"})
+        await self.outbox.get()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.inbox.put({"type": "lifespan.shutdown"})
+        await self.outbox.get()
+        await self.task
+
+
+async def _measure(root: Path, requests: int, rounds: int, variant: str) -> list[float]:
     sys.path.insert(0, str(root))
     from gateway.app import Gateway
     from gateway.config.loader import load_config
 
     with tempfile.TemporaryDirectory() as directory:
         path = Path(directory) / "config.yaml"
-        path.write_text(CONFIG)
+        path.write_text(VARIANTS[variant].format(directory=directory, pid=os.getpid()))
         config, _ = load_config(path, os.environ)
-    app = Gateway(config)
+        app = Gateway(config)
+        if variant == "plain":
+            app.usage.add = lambda row: None  # type: ignore[method-assign]
+        async with _Lifespan(app):
+            if variant == "ledger":
+                await app.usage.opened()
+            return await _rounds(app, requests, rounds)
+
+
+async def _rounds(app: Any, requests: int, rounds: int) -> list[float]:
     body = b'{"model": "mock/mock-1", "messages": [{"role": "user", "content": "Hello there"}]}'
     scope = _scope(body)
     for _ in range(requests // 2):  # warm-up: caches, lazy imports, the allocator
@@ -89,14 +132,21 @@ def main() -> int:
     parser.add_argument("--root", type=Path, default=Path(__file__).resolve().parents[1])
     parser.add_argument("--requests", type=int, default=5000)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--variant", choices=[*VARIANTS, "all"], default="plain")
     args = parser.parse_args()
     import uvloop
 
-    figures = uvloop.run(_measure(args.root.resolve(), args.requests, args.rounds))
-    print(
-        f"{args.root}: chat completion, CPU per request {min(figures):.1f} us best, "
-        f"{statistics.median(figures):.1f} us median of {args.rounds} x {args.requests}"
-    )
+    variants = list(VARIANTS) if args.variant == "all" else [args.variant]
+    plain: float | None = None
+    for variant in variants:
+        figures = uvloop.run(_measure(args.root.resolve(), args.requests, args.rounds, variant))
+        best = min(figures)
+        plain = best if variant == "plain" else plain
+        ratio = f", {best / plain:.2f}x plain" if plain and variant != "plain" else ""
+        print(
+            f"{args.root} [{variant}]: chat completion, CPU per request {best:.1f} us best, "
+            f"{statistics.median(figures):.1f} us median of {args.rounds} x {args.requests}{ratio}"
+        )
     return 0
 
 

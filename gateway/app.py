@@ -10,11 +10,12 @@ import itertools
 import logging
 import os
 import time
-from collections.abc import Callable, Coroutine, Iterator, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Mapping, MutableMapping, Sequence
 from typing import Any
 
 from prometheus_client import CollectorRegistry, generate_latest
 
+from gateway.admin.app import management_app
 from gateway.config.models import GatewayConfig, LimitsConfig, MockEntry
 from gateway.config.watcher import ConfigWatcher
 from gateway.core.asgi import Receive, Scope, Send
@@ -23,15 +24,19 @@ from gateway.inbound.codec import Ids
 from gateway.inbound.front_door import FrontDoor
 from gateway.inbound.models import ModelsEndpoint
 from gateway.observe.dropped import DroppedFields
-from gateway.observe.exchange import ExchangeObserver
+from gateway.observe.exchange import Exchange, ExchangeObserver
 from gateway.observe.logs import access_log
 from gateway.observe.metrics import CredentialStates, Metrics
+from gateway.observe.usage import usage_row
 from gateway.routing.failover import Failover
 from gateway.routing.planner import Planner
 from gateway.runtime import Runtime, RuntimeHolder
 from gateway.state.breaker import CircuitBreaker
 from gateway.state.cooldowns import CooldownStore
+from gateway.state.limits import MemoryLimiter, period_bounds, period_start
 from gateway.state.response_store import ResponseStore
+from gateway.store.ledger import Ledger
+from gateway.store.service import UsageLedger, store_url
 from gateway.upstream.attempt import AttemptRunner
 from gateway.upstream.client import Upstreams
 from gateway.upstream.discovery import OllamaDiscovery
@@ -42,6 +47,8 @@ from gateway.upstream.transport import AiohttpTransport, Transport
 __all__ = ["Gateway", "RequestIds"]
 
 log = logging.getLogger("gateway.app")
+
+MANAGEMENT = "/v0/management"
 
 
 class RequestIds:
@@ -109,15 +116,26 @@ class Gateway:
         )
         self.registry.register(self.metrics)
         self.registry.register(CredentialStates(self._credential_states))
+        # Client keys' limits: counted here, or in Redis when state.redis-url is set.
+        self.limiter = MemoryLimiter()
+        self.usage = UsageLedger(
+            store_url(config.store, config_path),
+            interval=config.store.flush_interval_seconds,
+            on_open=self._seed_budgets,
+        )
+        self.management = management_app(
+            settings=lambda: self.holder.current.config.remote_management, usage=self.usage, clock=clock
+        )
         self.front_door = FrontDoor(
             self.holder,
             self.failover,
             models,
             ids=ids,
-            observers=(*observers, self.metrics.observe),
+            observers=(*observers, self.metrics.observe, self._settle),
             draining=lambda: self.draining,
             responses=self.responses,
             metrics=lambda: generate_latest(self.registry),
+            limiter=self.limiter,
             monotonic=monotonic,
         )
         self.discovery = OllamaDiscovery(
@@ -135,6 +153,34 @@ class Gateway:
             if config_path
             else None
         )
+
+    def _settle(self, exchange: Exchange) -> None:
+        """At finish: the client key's limits get the request's tokens and cost back, and the
+        ledger its row."""
+        limits = exchange.admitted
+        if limits is not None and exchange.key_name is not None:
+            usage = exchange.usage
+            self.limiter.release(
+                exchange.key_name,
+                limits,
+                tokens=usage.input + usage.output if usage else 0,
+                cost_usd=exchange.cost_usd or 0.0,
+                now=self.clock(),
+            )
+        row = usage_row(exchange)
+        if row is not None:
+            self.usage.add(row)
+
+    async def _seed_budgets(self, ledger: Ledger) -> None:
+        """Budgets go on from what the ledger already holds for the current period."""
+        now = self.clock()
+        for name, policy in self.holder.current.keys.policies.items():
+            limits = policy.limits
+            if limits.budget_usd is None:
+                continue
+            spent = await asyncio.to_thread(ledger.spend, name, period_start(limits.budget_period, now))
+            if spent:
+                self.limiter.seed_spend(name, period_bounds(limits.budget_period, now)[0], spent)
 
     def client_limits(self) -> LimitsConfig:
         """Read by the HTTP protocol at each connection (gateway.inbound.guard)."""
@@ -200,11 +246,40 @@ class Gateway:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind == "http":
-            await self.front_door(scope, receive, send)
+            if scope["path"].startswith(MANAGEMENT):
+                await self._management(scope, receive, send)
+            else:
+                await self.front_door(scope, receive, send)
         elif kind == "lifespan":
             await self._lifespan(receive, send)
         elif kind == "websocket":
             await _refuse_websocket(scope, receive, send)
+
+    async def _management(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The management app, its answers passed through the redactor like every other."""
+        scope = dict(scope)
+        scope["root_path"] = scope.get("root_path", "") + MANAGEMENT
+        redactor = self.holder.current.redactor
+        held: list[MutableMapping[str, Any]] = []
+
+        async def redacted(message: MutableMapping[str, Any]) -> None:
+            # The head waits for a whole body, whose length redaction may change.
+            if message["type"].endswith(".start"):
+                held.append(message)
+                return
+            body = redactor.bytes(message.get("body", b""))
+            if held:
+                head = held.pop()
+                if not message.get("more_body"):
+                    length = str(len(body)).encode()
+                    head = {
+                        **head,
+                        "headers": [(k, length if k == b"content-length" else v) for k, v in head["headers"]],
+                    }
+                await send(head)
+            await send({**message, "body": body})
+
+        await self.management(scope, receive, redacted)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
@@ -213,6 +288,7 @@ class Gateway:
                 # The server has configured logging by now: every handler gets the redactor.
                 for handler in _handlers():
                     handler.addFilter(self._log_filter)
+                self.usage.start()
                 self.discovery.start()
                 self.prober.start()
                 if self.watcher is not None:
@@ -227,6 +303,8 @@ class Gateway:
                 for task in list(self._tasks):
                     task.cancel()
                 await self.upstreams.aclose()
+                # In-flight requests have finished (the server drained them): their rows are written.
+                await self.usage.aclose()
                 await send({"type": "lifespan.shutdown.complete"})
                 for handler in _handlers():
                     handler.removeFilter(self._log_filter)

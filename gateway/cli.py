@@ -1,4 +1,4 @@
-"""`llm-gateway serve | check-config`: the operator's entry points.
+"""`llm-gateway serve | check-config | usage`: the operator's entry points.
 
 `serve` is the default subcommand. A config that cannot be used is reported problem by
 problem (key path and line) and the process exits 1 before binding any port.
@@ -34,7 +34,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _with_default_command(argv: list[str]) -> list[str]:
-    if not argv or argv[0] not in ("serve", "check-config", "-h", "--help", "--version"):
+    if not argv or argv[0] not in ("serve", "check-config", "usage", "-h", "--help", "--version"):
         return ["serve", *argv]
     return argv
 
@@ -58,6 +58,15 @@ def _parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check-config", help="validate a config file and summarise it")
     check.add_argument("--config", default="config.yaml", help="path of config.yaml (default: %(default)s)")
     check.set_defaults(run=_check)
+    usage = commands.add_parser("usage", help="print tokens and cost from the usage ledger")
+    usage.add_argument("--config", default="config.yaml", help="path of config.yaml (default: %(default)s)")
+    usage.add_argument("--since", default="7d", help="start: 24h, 7d, 2026-12-01, ... (default: %(default)s)")
+    usage.add_argument("--until", default=None, help="end (exclusive), same forms (default: now)")
+    usage.add_argument(
+        "--by", default="key,model", help="group by some of key,model,provider,day (default: %(default)s)"
+    )
+    usage.add_argument("--format", default="table", choices=["table", "json", "csv"])
+    usage.set_defaults(run=_usage)
     return parser
 
 
@@ -96,6 +105,43 @@ def _check(args: argparse.Namespace) -> int:
     problem = exposure_problem(config, config.host)
     if problem:
         print(f"  warning: {problem}")
+    return 0
+
+
+def _usage(args: argparse.Namespace) -> int:
+    """The ledger's report, read straight from the store the gateway writes."""
+    import time
+
+    from gateway.store.database import StoreError, open_database
+    from gateway.store.ledger import Ledger
+    from gateway.store.migrations import migrate
+    from gateway.store.report import parse_group_by, parse_when, render
+    from gateway.store.service import store_url
+
+    try:
+        config, _ = load_config(args.config, os.environ)
+    except ConfigError as exc:
+        _report(f"llm-gateway: cannot read {args.config}, it has {len(exc.problems)} problem(s):", exc.problems)
+        return 1
+    now = time.time()
+    try:
+        since = parse_when(args.since, now)
+        until = parse_when(args.until, now) if args.until else None
+        group_by = parse_group_by(args.by)
+    except ValueError as exc:
+        print(f"llm-gateway usage: {exc}", file=sys.stderr)
+        return 2
+    try:
+        db = open_database(store_url(config.store, args.config))
+        try:
+            migrate(db)
+            report = Ledger(db).report(since=since, until=until, group_by=group_by)
+        finally:
+            db.close()
+    except StoreError as exc:
+        print(f"llm-gateway usage: {exc}", file=sys.stderr)
+        return 1
+    print(render(report, args.format), end="" if args.format == "csv" else "\n")
     return 0
 
 

@@ -16,13 +16,14 @@ from gateway.clients.keys import ClientKeys
 from gateway.config.models import GatewayConfig
 from gateway.config.secrets import config_secrets
 from gateway.core.redaction import Redactor
+from gateway.observe.pricing import PriceBook
 from gateway.routing.catalog import Catalog, build_catalog
 
 __all__ = ["Runtime", "RuntimeHolder"]
 
 
 class Runtime:
-    __slots__ = ("config", "catalog", "keys", "models_body", "created", "discovered", "redactor")
+    __slots__ = ("config", "catalog", "keys", "models_body", "created", "discovered", "redactor", "prices")
 
     def __init__(
         self,
@@ -38,6 +39,7 @@ class Runtime:
         self.discovered: dict[str, tuple[str, ...]] = dict(discovered or {})
         self.catalog: Catalog = build_catalog(config, self.discovered)
         self.keys = ClientKeys(config)
+        self.prices = PriceBook(config.prices)
         self.created = created
         self.models_body = orjson.dumps({"object": "list", "data": self.model_objects()})
 

@@ -170,13 +170,20 @@ def count(fields: Any, name: str) -> int:
     return 0 if value is None else value
 
 
-def usage(*, prompt: int, completion: int, cached: int = 0, reasoning: int = 0, total: int = 0) -> dict[str, Any]:
-    """An OpenAI `usage` object; a `total` of 0 (not reported) is prompt plus completion."""
+def usage(
+    *, prompt: int, completion: int, cached: int = 0, reasoning: int = 0, total: int = 0, written: int = 0
+) -> dict[str, Any]:
+    """An OpenAI `usage` object; a `total` of 0 (not reported) is prompt plus completion.
+    `written` (prompt tokens written to a cache, which Anthropic bills apart) appears as
+    `prompt_tokens_details.cache_write_tokens` only when there are some."""
+    details: dict[str, int] = {"cached_tokens": cached}
+    if written:
+        details["cache_write_tokens"] = written
     return {
         "prompt_tokens": prompt,
         "completion_tokens": completion,
         "total_tokens": total or prompt + completion,
-        "prompt_tokens_details": {"cached_tokens": cached},
+        "prompt_tokens_details": details,
         "completion_tokens_details": {"reasoning_tokens": reasoning},
     }
 

@@ -351,6 +351,8 @@ FinishReason = Literal["stop", "length", "tool_calls", "content_filter", "functi
 
 class PromptTokensDetails(TypedDict):
     cached_tokens: int
+    # Extension: prompt tokens written to a cache (Anthropic's cache_creation_input_tokens).
+    cache_write_tokens: NotRequired[int]
 
 
 class CompletionTokensDetails(TypedDict):

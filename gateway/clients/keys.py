@@ -11,6 +11,7 @@ import hmac
 import ipaddress
 from urllib.parse import parse_qsl
 
+from gateway.clients.policies import KeyPolicy, policy_of
 from gateway.config.models import GatewayConfig
 from gateway.core.asgi import Scope
 from gateway.core.errors import ClientError
@@ -42,11 +43,17 @@ def presented_key(scope: Scope) -> bytes | None:
 
 
 class ClientKeys:
-    __slots__ = ("_keys", "_names")
+    __slots__ = ("_keys", "_names", "policies")
 
     def __init__(self, config: GatewayConfig) -> None:
         self._keys = tuple(k.api_key.get_secret_value().encode() for k in config.api_keys)
         self._names = tuple(k.name or f"api-keys[{i}]" for i, k in enumerate(config.api_keys))
+        # Key name -> its models and limits, for keys that have any.
+        self.policies: dict[str, KeyPolicy] = {}
+        for key, name in zip(config.api_keys, self._names, strict=True):
+            policy = policy_of(key, name)
+            if policy is not None:
+                self.policies[name] = policy
 
     @property
     def open(self) -> bool:

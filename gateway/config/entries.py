@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 __all__ = [
     "ApiKeyEntry",
@@ -17,6 +17,7 @@ __all__ = [
     "AzureOpenAIEntry",
     "Frozen",
     "MockEntry",
+    "ModelCost",
     "ModelEntry",
     "OllamaEntry",
     "OpenAICompatEntry",
@@ -42,17 +43,65 @@ class TimeoutOverride(Frozen):
     total_seconds: float | None = Field(default=None, gt=0)
 
 
+class ModelCost(Frozen):
+    """Prices in USD per 1M tokens; unset cache prices bill those tokens as input."""
+
+    input: float = Field(ge=0)
+    output: float = Field(ge=0)
+    cache_read: float | None = Field(default=None, ge=0)
+    cache_write: float | None = Field(default=None, ge=0)
+
+
 class ModelEntry(Frozen):
     """`name` is what the upstream receives; `alias` is an extra id clients may use.
 
     `priority`: higher is tried first. `fallbacks`: model ids that serve this id's requests
-    when its own pool is exhausted, in order.
+    when its own pool is exhausted, in order. The price is `cost` (USD per 1M tokens) or the
+    `cost-per-1k-*` spelling, times `multiplier`; without either, the shipped catalog's.
     """
 
     name: str = Field(min_length=1)
     alias: str | None = Field(default=None, min_length=1)
     priority: int = 0
     fallbacks: tuple[str, ...] = ()
+    cost: ModelCost | None = None
+    cost_per_1k_input: float | None = Field(default=None, ge=0)
+    cost_per_1k_output: float | None = Field(default=None, ge=0)
+    cost_per_1k_cache_read: float | None = Field(default=None, ge=0)
+    cost_per_1k_cache_write: float | None = Field(default=None, ge=0)
+    multiplier: float = Field(default=1.0, ge=0)
+
+    @model_validator(mode="after")
+    def _one_price_spelling(self) -> ModelEntry:
+        per_1k = (self.cost_per_1k_input, self.cost_per_1k_output)
+        if self.cost is not None and any(v is not None for v in per_1k):
+            raise ValueError("give the price as cost: {input, output, ...} or as cost-per-1k-*, not both")
+        if (per_1k[0] is None) != (per_1k[1] is None):
+            raise ValueError("cost-per-1k-input and cost-per-1k-output go together")
+        return self
+
+    def price(self) -> ModelCost | None:
+        """The configured price per 1M tokens, multiplier applied; None when none is set."""
+        if self.cost is not None:
+            base = self.cost
+        elif self.cost_per_1k_input is not None and self.cost_per_1k_output is not None:
+            base = ModelCost(
+                input=self.cost_per_1k_input * 1000,
+                output=self.cost_per_1k_output * 1000,
+                cache_read=None if self.cost_per_1k_cache_read is None else self.cost_per_1k_cache_read * 1000,
+                cache_write=None if self.cost_per_1k_cache_write is None else self.cost_per_1k_cache_write * 1000,
+            )
+        else:
+            return None
+        if self.multiplier == 1.0:
+            return base
+        m = self.multiplier
+        return ModelCost(
+            input=base.input * m,
+            output=base.output * m,
+            cache_read=None if base.cache_read is None else base.cache_read * m,
+            cache_write=None if base.cache_write is None else base.cache_write * m,
+        )
 
 
 class AzureModelEntry(ModelEntry):

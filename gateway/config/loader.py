@@ -196,6 +196,9 @@ def _strip_nested(
     if not nested:
         return value
     model = nested[0]
+    if typing.get_origin(annotation) is dict and isinstance(value, dict):
+        # A mapping of names to models (`prices:`): the keys are the operator's own.
+        return {k: _strip_unknown(model, v, path + (str(k),), lines, warnings) for k, v in value.items()}
     if isinstance(value, list):
         return [_strip_unknown(model, item, path + (i,), lines, warnings) for i, item in enumerate(value)]
     return _strip_unknown(model, value, path, lines, warnings)

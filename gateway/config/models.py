@@ -18,6 +18,7 @@ from gateway.config.entries import (
     AzureOpenAIEntry,
     Frozen,
     MockEntry,
+    ModelCost,
     ModelEntry,
     OllamaEntry,
     OpenAICompatEntry,
@@ -26,6 +27,7 @@ from gateway.config.entries import (
 )
 
 __all__ = [
+    "BudgetConfig",
     "ApiKeyEntry",
     "AzureModelEntry",
     "AzureOpenAIEntry",
@@ -39,6 +41,7 @@ __all__ = [
     "LoggingConfig",
     "MetricsConfig",
     "MockEntry",
+    "ModelCost",
     "ModelEntry",
     "OllamaEntry",
     "OpenAICompatEntry",
@@ -46,17 +49,34 @@ __all__ = [
     "ReloadConfig",
     "RemoteManagement",
     "ShutdownConfig",
+    "StateConfig",
+    "StoreConfig",
     "RoutingConfig",
     "TimeoutConfig",
     "TimeoutOverride",
 ]
 
 
+class BudgetConfig(Frozen):
+    """Spend allowed per calendar period (UTC), in USD."""
+
+    usd: float = Field(gt=0)
+    period: Literal["day", "month"] = "month"
+
+
 class ClientKey(Frozen):
-    """A key clients present on /v1/*; the object form adds a name for logs and usage."""
+    """A key clients present on /v1/*; the object form adds a name for logs and usage, and
+    limits: model globs it may use, requests and tokens per minute, concurrent requests and a
+    budget."""
 
     api_key: SecretStr
     name: str | None = None
+    # Glob patterns of model ids ("claude-prod/*", "gpt-4o*"); unset: every model.
+    models: tuple[str, ...] | None = None
+    rpm: int | None = Field(default=None, ge=1)
+    tpm: int | None = Field(default=None, ge=1)
+    max_concurrent: int | None = Field(default=None, ge=1)
+    budget: BudgetConfig | None = None
 
     @field_validator("api_key")
     @classmethod
@@ -90,6 +110,23 @@ class LoggingConfig(Frozen):
     level: Literal["debug", "info", "warning", "error"] = "info"
     # One line per finished request (the "gateway.access" logger, at info).
     access: bool = True
+
+
+class StoreConfig(Frozen):
+    """The database of the usage ledger: `sqlite:///path` (default: usage.db beside the config
+    file) or `postgresql://user@host/db` when replicas share one ledger."""
+
+    url: str | None = None
+    # Usage rows are written in batches off the request path, at least this often.
+    flush_interval_seconds: float = Field(default=1.0, gt=0)
+
+
+class StateConfig(Frozen):
+    """Where cooldowns, circuits, rate-limit counters and budget spend live: this process
+    (default), or Redis when replicas and workers must agree."""
+
+    redis_url: SecretStr | None = None
+    key_prefix: str = "llm-gateway:"
 
 
 class MetricsConfig(Frozen):
@@ -202,6 +239,8 @@ class GatewayConfig(Frozen):
     max_body_bytes: int = Field(default=32 * 1024 * 1024, gt=0)
     routing: RoutingConfig = RoutingConfig()
     metrics: MetricsConfig = MetricsConfig()
+    store: StoreConfig = StoreConfig()
+    state: StateConfig = StateConfig()
     logging: LoggingConfig = LoggingConfig()
     cooldown: CooldownConfig = CooldownConfig()
     timeouts: TimeoutConfig = TimeoutConfig()
@@ -211,6 +250,8 @@ class GatewayConfig(Frozen):
     shutdown: ShutdownConfig = ShutdownConfig()
     limits: LimitsConfig = LimitsConfig()
     chains: tuple[ChainConfig, ...] = ()
+    # Upstream model name patterns -> price (USD per 1M tokens), over the shipped catalog's.
+    prices: dict[str, ModelCost] = {}
     remote_management: RemoteManagement = RemoteManagement()
     openai_compatibility: tuple[OpenAICompatEntry, ...] = ()
     claude_api_key: tuple[ProviderKeyEntry, ...] = ()
@@ -235,6 +276,12 @@ class GatewayConfig(Frozen):
 
     @model_validator(mode="after")
     def _unique_names(self) -> GatewayConfig:
+        names = [key.name for key in self.api_keys if key.name]
+        if len(names) != len(set(names)):
+            twice = sorted({n for n in names if names.count(n) > 1})
+            raise ValueError(
+                f"api-keys: the name(s) {', '.join(twice)} are given to more than one key; names must be unique"
+            )
         seen: set[str] = set()
         for block, entries in (
             ("openai-compatibility", self.openai_compatibility),

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from gateway.config.models import GatewayConfig
+from gateway.store.database import url_secrets
 
 __all__ = ["config_secrets", "is_secret_header"]
 
@@ -23,6 +24,10 @@ def config_secrets(config: GatewayConfig) -> Iterator[str]:
         yield client.api_key.get_secret_value()
     if config.remote_management.secret_key is not None:
         yield config.remote_management.secret_key.get_secret_value()
+    if config.state.redis_url is not None:
+        yield from url_secrets(config.state.redis_url.get_secret_value())
+    if config.store.url is not None:
+        yield from url_secrets(config.store.url)
     for block in (config.openai_compatibility, config.azure_openai):
         for entry in block:
             yield from (k.api_key.get_secret_value() for k in entry.api_key_entries)

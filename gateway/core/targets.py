@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from gateway.config.models import TimeoutConfig
+from gateway.config.models import ModelCost, TimeoutConfig
 
 __all__ = ["Credential", "Provider", "Target"]
 
@@ -46,3 +46,5 @@ class Target:
     credential: Credential
     upstream_model: str
     priority: int = 0
+    # The model's configured price; None: looked up in the price book by upstream model.
+    price: ModelCost | None = None

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from gateway.clients.policies import KeyPolicy
 from gateway.core.asgi import Receive, Scope, Send
 from gateway.core.errors import ClientError, GatewayError
 from gateway.core.redaction import Redactor
@@ -31,6 +32,7 @@ from gateway.observe.exchange import Exchange, ExchangeObserver
 from gateway.routing.failover import Failover, Session
 from gateway.runtime import Runtime, RuntimeHolder
 from gateway.state.affinity import SessionAffinity
+from gateway.state.limits import Limiter
 from gateway.state.response_store import ResponseStore
 from gateway.upstream.answers import Answer, ClientSide
 
@@ -77,6 +79,7 @@ class FrontDoor:
         "codecs",
         "metrics",
         "active_streams",
+        "limiter",
     )
 
     def __init__(
@@ -90,8 +93,10 @@ class FrontDoor:
         draining: Callable[[], bool],
         responses: ResponseStore,
         metrics: Callable[[], bytes],
+        limiter: Limiter,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
+        self.limiter = limiter
         self.codecs = codec_table(responses)
         self.metrics = metrics
         self.active_streams = 0
@@ -115,6 +120,7 @@ class FrontDoor:
             self.ids.clock(),
             self.observers,
             self.monotonic,
+            prices=runtime.prices,
         )
         try:
             if codec is not None:
@@ -166,7 +172,9 @@ class FrontDoor:
         if path == "/v1/models" or path.startswith(("/v1/models/", "/v1beta/models")):
             _allow(scope["method"], "GET", path)
             exchange.key_name = runtime.keys.check(scope)
-            await _send_json(send, exchange, runtime.redactor, 200, self.models.answer(runtime, scope))
+            policy = runtime.keys.policies.get(exchange.key_name or "") if runtime.keys.policies else None
+            body = self.models.answer(runtime, scope, policy.allows if policy and policy.models else None)
+            await _send_json(send, exchange, runtime.redactor, 200, body)
         elif path == "/metrics" and runtime.config.metrics.enabled:
             _allow(scope["method"], "GET", path)
             # Labels hold configured names, never keys; the redactor makes sure (once per scrape).
@@ -191,6 +199,15 @@ class FrontDoor:
                 code="unknown_path",
             )
 
+    async def _admit(self, policy: KeyPolicy, model: str, exchange: Exchange) -> None:
+        """The key's model patterns and limits; an admitted request holds its place until it finishes."""
+        policy.check_model(model)
+        if policy.limits.any:
+            refusal = await self.limiter.admit(policy.name, policy.limits, self.ids.clock())
+            if refusal is not None:
+                raise policy.refused(refusal)
+            exchange.admitted = policy.limits
+
     async def _proxy(
         self, codec: ClientCodec, runtime: Runtime, scope: Scope, receive: Receive, send: Send, exchange: Exchange
     ) -> None:
@@ -208,6 +225,9 @@ class FrontDoor:
         decoded = codec.decode(raw, scope)
         exchange.model = decoded.model
         exchange.stream = decoded.stream
+        policy = runtime.keys.policies.get(exchange.key_name or "") if runtime.keys.policies else None
+        if policy is not None:
+            await self._admit(policy, decoded.model, exchange)
         route = runtime.catalog.route(decoded.model)
         local = codec.local_answer(decoded, route)
         if local is not None:
@@ -245,7 +265,9 @@ class FrontDoor:
                 )
                 return
             if isinstance(answer, Answer):
-                await _send_json(send, exchange, runtime.redactor, answer.status, answer.body)
+                cost = exchange.cost()
+                extra = None if cost is None else [(b"x-gateway-cost-usd", _usd(cost))]
+                await _send_json(send, exchange, runtime.redactor, answer.status, answer.body, extra)
                 if session is not None:
                     _remember_response(client, session, affinity)
                 return
@@ -298,6 +320,11 @@ async def _send_json(
     exchange.first_byte()
     exchange.bytes_out += len(body)
     await send({"type": "http.response.body", "body": body})
+
+
+def _usd(cost: float) -> bytes:
+    """Dollars with enough places for a one-token answer of a cheap model."""
+    return f"{cost:.8f}".rstrip("0").rstrip(".").encode() if cost else b"0"
 
 
 def _remember_response(client: ClientSide, session: Session, affinity: SessionAffinity) -> None:

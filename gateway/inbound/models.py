@@ -36,18 +36,24 @@ class ModelsEndpoint:
         self.breaker = breaker
         self.clock = clock
 
-    def answer(self, runtime: Runtime, scope: Scope) -> bytes:
-        """The JSON body; raises the catalog's 404 for an unknown id."""
+    def answer(self, runtime: Runtime, scope: Scope, allows: Callable[[str], bool] | None = None) -> bytes:
+        """The JSON body; raises the catalog's 404 for an unknown id. `allows`: the client key
+        may use only the ids it accepts, so only those are listed."""
         path: str = scope["path"]
         gemini = path.startswith("/v1beta/models") or header(scope, b"x-goog-api-key") is not None
         anthropic = not gemini and header(scope, b"anthropic-version") is not None
         if path in ("/v1/models", PREFIX, "/v1beta/models", GEMINI_PREFIX):
+            objects = runtime.model_objects()
+            if allows is not None:
+                objects = [item for item in objects if allows(item["id"])]
             if gemini:
-                return orjson.dumps(gemini_inbound.models_list([item["id"] for item in runtime.model_objects()]))
+                return orjson.dumps(gemini_inbound.models_list([item["id"] for item in objects]))
             if anthropic:
-                return orjson.dumps(_anthropic_list([_anthropic(item) for item in runtime.model_objects()]))
+                return orjson.dumps(_anthropic_list([_anthropic(item) for item in objects]))
             if _flag(scope.get("query_string", b""), b"health"):
-                return orjson.dumps({"object": "list", "data": self._health(runtime)})
+                return orjson.dumps({"object": "list", "data": self._health(runtime, objects)})
+            if allows is not None:
+                return orjson.dumps({"object": "list", "data": objects})
             return runtime.models_body
         # Ids may contain "/": take the raw path so an escaped slash is kept too.
         raw_path = scope.get("raw_path") or path.encode()
@@ -55,6 +61,8 @@ class ModelsEndpoint:
         model_id = unquote(raw_path.decode("latin-1").split("?", 1)[0][len(prefix) :])
         if gemini:
             model_id = model_id.removeprefix("models/")
+        if allows is not None and not allows(model_id):
+            raise runtime.catalog.not_found(model_id)
         item = self._one(runtime, model_id)
         if gemini:
             return orjson.dumps(gemini_inbound.model_entry(item["id"]))
@@ -71,9 +79,8 @@ class ModelsEndpoint:
             raise catalog.not_found(model_id)
         return runtime.model_object(model_id, owner)
 
-    def _health(self, runtime: Runtime) -> list[dict[str, Any]]:
+    def _health(self, runtime: Runtime, objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
         now = self.clock()
-        objects = runtime.model_objects()
         for item in objects:
             pool = runtime.catalog.pools.get(item["id"])
             item["health"] = [self._target(t, now) for t in pool.targets] if pool else []

@@ -12,20 +12,28 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from gateway.observe.pricing import PriceBook, cost_usd
+
+if TYPE_CHECKING:
+    from gateway.config.entries import ModelCost
+    from gateway.state.limits import KeyLimits
 
 __all__ = ["Attempt", "Exchange", "ExchangeObserver", "Usage"]
 
 
 @dataclass(frozen=True, slots=True)
 class Usage:
-    """Token counts of one answer; `cached` are input tokens read from a prompt cache and
-    `reasoning` output tokens spent thinking (both included in input and output)."""
+    """Token counts of one answer; `cached` are input tokens read from a prompt cache,
+    `cache_write` input tokens written to one, `reasoning` output tokens spent thinking (all
+    included in input and output)."""
 
     input: int = 0
     output: int = 0
     cached: int = 0
     reasoning: int = 0
+    cache_write: int = 0
 
     @classmethod
     def from_hub(cls, usage: Any) -> Usage | None:
@@ -39,8 +47,9 @@ class Usage:
         return cls(
             input=_int(prompt),
             output=_int(output),
-            cached=_int(prompt_details.get("cached_tokens") if isinstance(prompt_details, dict) else 0),
-            reasoning=_int(output_details.get("reasoning_tokens") if isinstance(output_details, dict) else 0),
+            cached=_int(prompt_details.get("cached_tokens")) if isinstance(prompt_details, dict) else 0,
+            reasoning=_int(output_details.get("reasoning_tokens")) if isinstance(output_details, dict) else 0,
+            cache_write=_int(prompt_details.get("cache_write_tokens")) if isinstance(prompt_details, dict) else 0,
         )
 
 
@@ -51,7 +60,8 @@ def _int(value: Any) -> int:
 @dataclass(slots=True)
 class Attempt:
     """One try of one target: `outcome` is ok, rate_limited, auth, server_error, timeout,
-    connect, cut or refused; `status` the upstream's HTTP status when it answered."""
+    connect, cut or refused; `status` the upstream's HTTP status when it answered; `price`
+    the configured price of the target's model, when it has one."""
 
     provider: str
     credential: str
@@ -60,6 +70,7 @@ class Attempt:
     status: int | None = None
     latency: float | None = None
     reason: str | None = None
+    price: ModelCost | None = None
 
 
 ExchangeObserver = Callable[["Exchange"], None]
@@ -86,11 +97,24 @@ class Exchange:
     ended: str | None = None
     error_type: str | None = None
     duration: float | None = None
+    prices: PriceBook | None = field(default=None, repr=False)
+    # The client key's limits, once the request was admitted under them (released at finish).
+    admitted: KeyLimits | None = field(default=None, repr=False)
+    cost_usd: float | None = None
     finished: bool = False
 
     @property
     def usage(self) -> Usage | None:
         return Usage.from_hub(self.usage_raw)
+
+    def cost(self) -> float | None:
+        """USD for the usage reported so far, when the answering model's price is known."""
+        usage = self.usage
+        if usage is None or not self.attempts or self.prices is None:
+            return None
+        last = self.attempts[-1]
+        price = last.price or self.prices.find(last.upstream_model)
+        return None if price is None else cost_usd(price, usage)
 
     def first_byte(self) -> None:
         if self.time_to_first_byte is None:
@@ -105,6 +129,7 @@ class Exchange:
         if self.ended is None:
             self.ended = ended
         self.duration = self.clock() - self.started
+        self.cost_usd = self.cost()
         for observer in self.observers:
             try:
                 observer(self)

@@ -110,6 +110,7 @@ def access_fields(exchange: Exchange) -> dict[str, Any]:
         "output_tokens": usage.output if usage else None,
         "cached_tokens": usage.cached if usage else None,
         "reasoning_tokens": usage.reasoning if usage else None,
+        "cost_usd": None if exchange.cost_usd is None else round(exchange.cost_usd, 8),
         "latency_ms": round((exchange.duration or 0.0) * 1000, 1),
         "ttfb_ms": None if exchange.time_to_first_byte is None else round(exchange.time_to_first_byte * 1000, 1),
         "bytes_out": exchange.bytes_out,

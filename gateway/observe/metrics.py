@@ -67,6 +67,7 @@ class Metrics(Collector):
         self.first_byte: dict[Labels, _Histogram] = {}
         self.attempts: dict[Labels, int] = {}
         self.tokens: dict[Labels, int] = {}
+        self.cost: dict[Labels, float] = {}
 
     def observe(self, exchange: Exchange) -> None:
         if not self.enabled():
@@ -93,6 +94,10 @@ class Metrics(Collector):
                 if count:
                     label = (model, provider, kind)
                     self.tokens[label] = self.tokens.get(label, 0) + count
+        cost = exchange.cost_usd
+        if cost is not None:
+            pair = (model, provider)
+            self.cost[pair] = self.cost.get(pair, 0.0) + cost
 
     def collect(self) -> Iterator[Any]:
         yield _counter(
@@ -106,6 +111,9 @@ class Metrics(Collector):
             "upstream_attempts", "Upstream attempts by outcome.", ("provider", "credential", "outcome"), self.attempts
         )
         yield _counter("tokens", "Tokens the upstreams reported, by kind.", ("model", "provider", "kind"), self.tokens)
+        yield _counter(
+            "cost_usd", "Cost of the tokens reported, in USD, at the models' prices.", ("model", "provider"), self.cost
+        )
         streams = GaugeMetricFamily(PREFIX + "active_streams", "Streamed answers in progress.")
         streams.add_metric((), float(self.active_streams()))
         yield streams
@@ -137,7 +145,9 @@ def _histogram(series: dict[Labels, _Histogram], key: Labels) -> _Histogram:
     return histogram
 
 
-def _counter(name: str, documentation: str, labels: Labels, values: dict[Labels, int]) -> CounterMetricFamily:
+def _counter(
+    name: str, documentation: str, labels: Labels, values: dict[Labels, int] | dict[Labels, float]
+) -> CounterMetricFamily:
     family = CounterMetricFamily(PREFIX + name, documentation, labels=labels)
     for key, value in values.items():
         family.add_metric(key, float(value))

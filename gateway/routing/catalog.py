@@ -269,7 +269,9 @@ def build_catalog(config: GatewayConfig, discovered: Mapping[str, tuple[str, ...
                 chain = fallbacks.setdefault(client_id, [])
                 chain.extend(f for f in model.fallbacks if f not in chain)
                 for credential in entry.credentials:
-                    target = Target(credential, upstream_name(model), model.priority + credential.priority)
+                    target = Target(
+                        credential, upstream_name(model), model.priority + credential.priority, model.price()
+                    )
                     if target not in pool:
                         pool.append(target)
     pools = {cid: Pool(cid, tuple(ts), owners[cid], tuple(fallbacks[cid])) for cid, ts in targets.items()}

@@ -266,7 +266,16 @@ def _attempt(
     target: Target, outcome: str, status: int | None, latency: float | None, reason: str | None = None
 ) -> Attempt:
     credential = target.credential
-    return Attempt(credential.provider.name, credential.label, target.upstream_model, outcome, status, latency, reason)
+    return Attempt(
+        credential.provider.name,
+        credential.label,
+        target.upstream_model,
+        outcome,
+        status,
+        latency,
+        reason,
+        target.price,
+    )
 
 
 def _unsupported(path: str, pool: Pool, target: Target) -> GatewayError:

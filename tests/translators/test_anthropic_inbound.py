@@ -22,7 +22,8 @@ from tests.translators.test_anthropic_request import PNG_1PX
 from tests.translators.test_anthropic_stream import REDACTED, SIGNATURE, THINKING_TOOL_CONTENT, THINKING_TOOL_STREAM
 from tests.translators.test_gemini_stream import TOOL_STREAM as GEMINI_TOOL_STREAM
 from translators import anthropic, gemini, hub
-from translators.anthropic import inbound
+from translators.anthropic import inbound, inbound_answer
+from translators.anthropic import response as anthropic_response
 from translators.errors import StreamError, TranslationError
 from translators.openai import ChunkDecoder
 
@@ -697,3 +698,14 @@ def test_a_stream_is_the_same_whatever_the_grouping_of_its_chunks():
     one_by_one = inbound.ClientStream(model="m", id="msg_1")
     expected = whole.feed(decoded) + whole.close()
     assert [event for item in decoded for event in one_by_one.feed([item])] + one_by_one.close() == expected
+
+
+def test_cache_writes_counted_by_an_anthropic_upstream_reach_an_anthropic_client_apart():
+    # input 21, cache reads 1000, cache writes 188086 upstream -> hub -> client: the same split.
+    upstream = anthropic_response.usage(
+        {"input_tokens": 21, "cache_creation_input_tokens": 188086, "cache_read_input_tokens": 1000,
+         "output_tokens": 393}
+    )  # fmt: skip
+    assert inbound_answer.client_usage(upstream) == {
+        "input_tokens": 21, "output_tokens": 393, "cache_creation_input_tokens": 188086,
+        "cache_read_input_tokens": 1000}  # fmt: skip

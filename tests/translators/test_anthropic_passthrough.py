@@ -71,7 +71,7 @@ def test_a_whole_answer_gets_the_clients_model_keeps_big_integers_and_reports_hu
     body, usage = passthrough.rewrite_response(raw, model="claude-alias")
     assert json.loads(body) == {**json.loads(raw), "model": "claude-alias"}
     assert usage == {"prompt_tokens": 115, "completion_tokens": 7, "total_tokens": 122,
-                     "prompt_tokens_details": {"cached_tokens": 100},
+                     "prompt_tokens_details": {"cached_tokens": 100, "cache_write_tokens": 5},
                      "completion_tokens_details": {"reasoning_tokens": 0}}  # fmt: skip
     assert_conforms(usage, hub.Usage)
     with pytest.raises(TranslationError):
@@ -103,7 +103,7 @@ def test_usage_is_read_from_message_start_and_message_delta_as_hub_usage():
     stream.close()
     # message_start: 472 input, 100 cache writes, 2000 cache reads; message_delta: 89 output.
     assert stream.usage is not None and stream.usage["prompt_tokens"] == 2572
-    assert stream.usage["prompt_tokens_details"] == {"cached_tokens": 2000}
+    assert stream.usage["prompt_tokens_details"] == {"cached_tokens": 2000, "cache_write_tokens": 100}
     assert_conforms(stream.usage, hub.Usage)
 
 

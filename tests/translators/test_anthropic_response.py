@@ -187,13 +187,13 @@ def test_refusal_carries_the_stop_details_explanation_as_message_refusal():
     assert result["message"]["content"] is None
 
 
-def test_cache_reads_and_writes_count_as_prompt_tokens_and_reads_as_cached():
+def test_cache_reads_and_writes_count_as_prompt_tokens_reads_as_cached_and_writes_apart():
     usage = parse(
         message([{"type": "text", "text": "x"}], input_tokens=21, cache_creation_input_tokens=188086,
                 cache_read_input_tokens=1000, output_tokens=393)
     )["usage"]  # fmt: skip
     assert usage["prompt_tokens"] == 21 + 188086 + 1000
-    assert usage["prompt_tokens_details"] == {"cached_tokens": 1000}
+    assert usage["prompt_tokens_details"] == {"cached_tokens": 1000, "cache_write_tokens": 188086}
     assert usage["completion_tokens"] == 393
     assert usage["total_tokens"] == 21 + 188086 + 1000 + 393
 

@@ -187,7 +187,7 @@ def test_tool_use_stream_split_at_every_byte_gives_same_events(every_split):
         "prompt_tokens": 472 + 100 + 2000,
         "completion_tokens": 89,
         "total_tokens": 472 + 100 + 2000 + 89,
-        "prompt_tokens_details": {"cached_tokens": 2000},
+        "prompt_tokens_details": {"cached_tokens": 2000, "cache_write_tokens": 100},
         "completion_tokens_details": {"reasoning_tokens": 0},
     }
 

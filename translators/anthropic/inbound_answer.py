@@ -4,8 +4,8 @@ The inverse of translators/anthropic/response.py, for clients that call the gate
 Anthropic form (https://docs.anthropic.com/en/api/messages). Content is ordered as Anthropic
 orders it: thinking, then text, then `tool_use`. Anthropic's `input_tokens` leaves out cached
 tokens, which the hub's `prompt_tokens` includes (`prompt_tokens_details.cached_tokens` says how
-many), so they are subtracted; the hub does not count cache writes apart, so
-`cache_creation_input_tokens` is 0 and such tokens stay in `input_tokens`. Error types follow
+many), so they are subtracted, and so are cache writes (`cache_write_tokens`, which the hub
+carries when an Anthropic upstream reported `cache_creation_input_tokens`). Error types follow
 https://docs.anthropic.com/en/api/errors.
 """
 
@@ -86,14 +86,16 @@ def _count(fields: Any, name: str) -> int:
 def client_usage(usage: Any) -> dict[str, Any]:
     """Hub usage as Anthropic's: cached tokens move from input_tokens to cache_read_input_tokens."""
     prompt = _count(usage, "prompt_tokens")
-    cached = _count(usage.get("prompt_tokens_details") if isinstance(usage, Mapping) else None, "cached_tokens")
+    details = usage.get("prompt_tokens_details") if isinstance(usage, Mapping) else None
+    cached = _count(details, "cached_tokens")
+    written = min(_count(details, "cache_write_tokens"), max(0, prompt - cached))
     thinking = _count(
         usage.get("completion_tokens_details") if isinstance(usage, Mapping) else None, "reasoning_tokens"
     )
     counts: dict[str, Any] = {
-        "input_tokens": max(0, prompt - cached),
+        "input_tokens": max(0, prompt - cached - written),
         "output_tokens": _count(usage, "completion_tokens"),
-        "cache_creation_input_tokens": 0,
+        "cache_creation_input_tokens": written,
         "cache_read_input_tokens": cached,
     }
     if thinking:

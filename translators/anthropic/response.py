@@ -51,6 +51,7 @@ def usage(fields: Mapping[str, Any]) -> dict[str, Any]:
         completion=common.count(fields, "output_tokens"),
         cached=cached,
         reasoning=common.count(fields.get("output_tokens_details"), "thinking_tokens"),
+        written=written,
     )
 
 

@@ -174,7 +174,7 @@ def _echo(request: Any) -> dict[str, Any]:
 
 
 def response_usage(usage: Any) -> dict[str, Any] | None:
-    """Hub usage -> Responses usage; the hub does not count cache writes, so those are 0."""
+    """Hub usage -> Responses usage (cache writes are 0 unless an Anthropic upstream counted them)."""
     if not isinstance(usage, Mapping):
         return None
     prompt, completion = common.count(usage, "prompt_tokens"), common.count(usage, "completion_tokens")
@@ -182,7 +182,7 @@ def response_usage(usage: Any) -> dict[str, Any] | None:
         "input_tokens": prompt,
         "input_tokens_details": {
             "cached_tokens": common.count(usage.get("prompt_tokens_details"), "cached_tokens"),
-            "cache_write_tokens": 0,
+            "cache_write_tokens": common.count(usage.get("prompt_tokens_details"), "cache_write_tokens"),
         },
         "output_tokens": completion,
         "output_tokens_details": {

@@ -1,0 +1,1 @@
+"""The usage ledger's database: one row per finished request, written in batches off the request path."""
