@@ -33,9 +33,9 @@ LIMITED_KEY = (
 )
 VARIANTS = {
     "plain": "api-keys: [bench-key]\n" + MOCK,
-    "ledger": "api-keys: [bench-key]\nstore: {{url: 'sqlite:///{directory}/usage.db'}}\n" + MOCK,
+    "ledger": "api-keys: [bench-key]\nstore: {url: 'sqlite:///{directory}/usage.db'}\n" + MOCK,
     "limits": LIMITED_KEY + MOCK,
-    "redis": LIMITED_KEY + "state: {{redis-url: 'redis://127.0.0.1:6379/0', key-prefix: 'bench-{pid}:'}}\n" + MOCK,
+    "redis": LIMITED_KEY + "state: {redis-url: 'redis://127.0.0.1:6379/0', key-prefix: 'bench-{pid}:'}\n" + MOCK,
 }
 
 
@@ -72,6 +72,9 @@ async def _one(app: Any, scope: dict[str, Any], body: bytes) -> None:
 
     await app(scope, receive, send)
     answered.set()
+    # A served connection yields to the loop on its socket; so does this, letting background
+    # work (the ledger's writer, Redis releases) run as it would in a server.
+    await asyncio.sleep(0)
     if statuses != [200]:
         raise RuntimeError(f"the gateway answered {statuses}")
 
@@ -95,14 +98,14 @@ class _Lifespan:
         await self.task
 
 
-async def _measure(root: Path, requests: int, rounds: int, variant: str) -> list[float]:
+async def _measure(root: Path, requests: int, rounds: int, variant: str) -> tuple[list[float], list[float]]:
     sys.path.insert(0, str(root))
     from gateway.app import Gateway
     from gateway.config.loader import load_config
 
     with tempfile.TemporaryDirectory() as directory:
         path = Path(directory) / "config.yaml"
-        path.write_text(VARIANTS[variant].format(directory=directory, pid=os.getpid()))
+        path.write_text(VARIANTS[variant].replace("{directory}", directory).replace("{pid}", str(os.getpid())))
         config, _ = load_config(path, os.environ)
         app = Gateway(config)
         if variant == "plain":
@@ -113,18 +116,20 @@ async def _measure(root: Path, requests: int, rounds: int, variant: str) -> list
             return await _rounds(app, requests, rounds)
 
 
-async def _rounds(app: Any, requests: int, rounds: int) -> list[float]:
+async def _rounds(app: Any, requests: int, rounds: int) -> tuple[list[float], list[float]]:
+    """CPU and wall-clock microseconds per request, one figure per round (requests in turn)."""
     body = b'{"model": "mock/mock-1", "messages": [{"role": "user", "content": "Hello there"}]}'
     scope = _scope(body)
     for _ in range(requests // 2):  # warm-up: caches, lazy imports, the allocator
         await _one(app, scope, body)
-    figures = []
+    figures, walls = [], []
     for _ in range(rounds):
-        started = time.process_time()
+        started, wall = time.process_time(), time.perf_counter()
         for _ in range(requests):
             await _one(app, scope, body)
         figures.append((time.process_time() - started) / requests * 1e6)
-    return figures
+        walls.append((time.perf_counter() - wall) / requests * 1e6)
+    return figures, walls
 
 
 def main() -> int:
@@ -139,13 +144,14 @@ def main() -> int:
     variants = list(VARIANTS) if args.variant == "all" else [args.variant]
     plain: float | None = None
     for variant in variants:
-        figures = uvloop.run(_measure(args.root.resolve(), args.requests, args.rounds, variant))
+        figures, walls = uvloop.run(_measure(args.root.resolve(), args.requests, args.rounds, variant))
         best = min(figures)
         plain = best if variant == "plain" else plain
         ratio = f", {best / plain:.2f}x plain" if plain and variant != "plain" else ""
         print(
             f"{args.root} [{variant}]: chat completion, CPU per request {best:.1f} us best, "
-            f"{statistics.median(figures):.1f} us median of {args.rounds} x {args.requests}{ratio}"
+            f"{statistics.median(figures):.1f} us median of {args.rounds} x {args.requests}{ratio}; "
+            f"wall clock {min(walls):.1f} us best"
         )
     return 0
 

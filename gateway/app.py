@@ -33,8 +33,9 @@ from gateway.routing.planner import Planner
 from gateway.runtime import Runtime, RuntimeHolder
 from gateway.state.breaker import CircuitBreaker
 from gateway.state.cooldowns import CooldownStore
-from gateway.state.limits import MemoryLimiter, period_bounds, period_start
+from gateway.state.limits import Limiter, MemoryLimiter, period_bounds, period_start
 from gateway.state.response_store import ResponseStore
+from gateway.state.shared import SharedState
 from gateway.store.ledger import Ledger
 from gateway.store.service import UsageLedger, store_url
 from gateway.upstream.attempt import AttemptRunner
@@ -49,6 +50,7 @@ __all__ = ["Gateway", "RequestIds"]
 log = logging.getLogger("gateway.app")
 
 MANAGEMENT = "/v0/management"
+STORE_OPEN_SECONDS = 5.0
 
 
 class RequestIds:
@@ -116,8 +118,20 @@ class Gateway:
         )
         self.registry.register(self.metrics)
         self.registry.register(CredentialStates(self._credential_states))
-        # Client keys' limits: counted here, or in Redis when state.redis-url is set.
-        self.limiter = MemoryLimiter()
+        # Cooldowns, circuits and client keys' limits: in this process, or shared through Redis.
+        redis_url = config.state.redis_url
+        self.shared = (
+            SharedState(
+                redis_url.get_secret_value(),
+                config.state.key_prefix,
+                cooldowns=self.cooldowns,
+                breaker=self.breaker,
+                clock=clock,
+            )
+            if redis_url is not None
+            else None
+        )
+        self.limiter: Limiter = self.shared.limiter if self.shared is not None else MemoryLimiter()
         self.usage = UsageLedger(
             store_url(config.store, config_path),
             interval=config.store.flush_interval_seconds,
@@ -213,6 +227,8 @@ class Gateway:
         self.planner.strategy = config.routing.strategy
         self.cooldowns.policy = config.cooldown
         self.breaker.configure(config.circuit_breaker, degraded_ms=config.health_check.degraded_threshold_ms)
+        if config.state != previous.config.state:
+            log.warning("state: a change of redis-url or key-prefix applies at the next start")
         if config.ollama != previous.config.ollama:
             self._spawn(self._restart_discovery())
         # Sessions of removed entries may still carry streams: close them once those are over
@@ -288,7 +304,12 @@ class Gateway:
                 # The server has configured logging by now: every handler gets the redactor.
                 for handler in _handlers():
                     handler.addFilter(self._log_filter)
+                if self.shared is not None:
+                    await self.shared.start()
                 self.usage.start()
+                # Open before serving when the database answers at once (SQLite, a reachable
+                # PostgreSQL); else it keeps trying in the background while requests are served.
+                await self.usage.opened(timeout=STORE_OPEN_SECONDS)
                 self.discovery.start()
                 self.prober.start()
                 if self.watcher is not None:
@@ -305,6 +326,8 @@ class Gateway:
                 await self.upstreams.aclose()
                 # In-flight requests have finished (the server drained them): their rows are written.
                 await self.usage.aclose()
+                if self.shared is not None:
+                    await self.shared.aclose()
                 await send({"type": "lifespan.shutdown.complete"})
                 for handler in _handlers():
                     handler.removeFilter(self._log_filter)

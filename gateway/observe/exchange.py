@@ -102,10 +102,16 @@ class Exchange:
     admitted: KeyLimits | None = field(default=None, repr=False)
     cost_usd: float | None = None
     finished: bool = False
+    _usage: Usage | None = field(default=None, repr=False)
+    _usage_of: dict[str, Any] | None = field(default=None, repr=False)
 
     @property
     def usage(self) -> Usage | None:
-        return Usage.from_hub(self.usage_raw)
+        """The usage reported so far, read once per report (several observers ask)."""
+        raw = self.usage_raw
+        if raw is not self._usage_of:
+            self._usage, self._usage_of = Usage.from_hub(raw), raw
+        return self._usage
 
     def cost(self) -> float | None:
         """USD for the usage reported so far, when the answering model's price is known."""

@@ -1,2 +1,2 @@
-"""What the gateway remembers about targets between requests: cooldowns and circuit breakers.
-In memory, one book per process, kept across config reloads."""
+"""What the gateway remembers between requests: cooldowns, circuits, client-key limit counts
+(in this process, or shared through Redis), Responses ids and session bindings."""

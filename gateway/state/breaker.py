@@ -9,7 +9,8 @@ credential rather than a model, writes under (credential id, ""). A target is
 
 Breaker: `failure-threshold` consecutive failures open the circuit for `cool-off-seconds`;
 after that the target is half-open: one plan may include it, and that trial's outcome
-closes the circuit or opens it again. Time is passed in, never read here.
+closes the circuit or opens it again. Time is passed in, never read here: wall-clock epoch
+seconds, so a `listener` can share openings and closings with other processes.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gateway.config.models import CircuitBreakerConfig
+from gateway.state.listener import StateListener
 
 __all__ = ["CircuitBreaker", "TargetState"]
 
@@ -41,12 +43,14 @@ class CircuitBreaker:
     """Per-target breaker, with the moving-average latency and probe verdicts that decide
     healthy / degraded / down."""
 
-    __slots__ = ("breaker", "degraded_seconds", "_states")
+    __slots__ = ("breaker", "degraded_seconds", "_states", "listener")
 
     def __init__(self, breaker: CircuitBreakerConfig, *, degraded_ms: float) -> None:
         self.breaker = breaker
         self.degraded_seconds = degraded_ms / 1000.0
         self._states: dict[tuple[str, str], TargetState] = {}
+        # Told of this process's own openings and closings (shared state); None: nobody to tell.
+        self.listener: StateListener | None = None
 
     def configure(self, breaker: CircuitBreakerConfig, *, degraded_ms: float) -> None:
         self.breaker = breaker
@@ -97,6 +101,8 @@ class CircuitBreaker:
         """The upstream answered (even if it refused the request): it is not failing."""
         state = self._states.get((credential, model))
         if state is not None:
+            if state.opened and self.listener is not None:
+                self.listener.circuit_closed(credential, model)
             state.failures = 0
             state.opened = False
 
@@ -104,6 +110,8 @@ class CircuitBreaker:
         """`finished=False`: a stream has started; its end (or break) settles the failure count."""
         state = self._state(credential, model)
         if finished:
+            if state.opened and self.listener is not None:
+                self.listener.circuit_closed(credential, model)
             state.failures = 0
             state.opened = False
         if latency is not None:
@@ -118,8 +126,27 @@ class CircuitBreaker:
         if state.opened or state.failures >= self.breaker.failure_threshold:
             state.opened = True
             state.open_until = now + self.breaker.cool_off_seconds
+            if self.listener is not None:
+                self.listener.circuit_opened(credential, model, state.open_until)
             return True
         return False
+
+    def apply_opened(self, credential: str, model: str, open_until: float) -> None:
+        """Another process opened the circuit: the later reopening time wins."""
+        state = self._state(credential, model)
+        state.opened = True
+        state.open_until = max(state.open_until, open_until)
+
+    def apply_closed(self, credential: str, model: str) -> None:
+        """Another process saw the target answer again."""
+        state = self._states.get((credential, model))
+        if state is not None:
+            state.failures = 0
+            state.opened = False
+
+    def open_circuits(self, now: float) -> list[tuple[str, str, float]]:
+        """(credential, model, open_until) of circuits open and not yet half-open, to share."""
+        return [(c, m, s.open_until) for (c, m), s in self._states.items() if s.opened and s.open_until > now]
 
     def probed(self, credential: str, *, ok: bool, latency: float | None) -> None:
         state = self._state(credential, _WHOLE_KEY)

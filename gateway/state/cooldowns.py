@@ -3,11 +3,13 @@
 State is keyed by (credential id, upstream model) because providers meter quotas per model,
 plus (credential id, "") for failures of the key itself (401/403). Time is always passed in
 (`now`), so tests drive the clock instead of sleeping. A success clears the backoff.
+Times are wall-clock epoch seconds, so a `listener` can share them with other processes.
 """
 
 from __future__ import annotations
 
 from gateway.config.models import CooldownConfig
+from gateway.state.listener import StateListener
 
 __all__ = ["CooldownStore"]
 
@@ -18,12 +20,14 @@ MAX_TRACKED = 10_000
 class CooldownStore:
     """In-memory cooldown book; one per process, kept across config reloads."""
 
-    __slots__ = ("_policy", "_until", "_strikes")
+    __slots__ = ("_policy", "_until", "_strikes", "listener")
 
     def __init__(self, policy: CooldownConfig) -> None:
         self._policy = policy
         self._until: dict[tuple[str, str], float] = {}
         self._strikes: dict[tuple[str, str], int] = {}
+        # Told of this process's own changes (shared state); None: nobody to tell.
+        self.listener: StateListener | None = None
 
     @property
     def policy(self) -> CooldownConfig:
@@ -60,12 +64,16 @@ class CooldownStore:
         else:
             delay = min(2.0 ** (strikes - 1), self._policy.backoff_max_seconds)
         until = now + delay
-        self._until[key] = max(until, self._until.get(key, 0.0))
+        latest = self._until[key] = max(until, self._until.get(key, 0.0))
+        if self.listener is not None:
+            self.listener.cooldown_set(credential, model, latest)
         return until
 
     def auth_failed(self, credential: str, *, now: float) -> float:
         until = now + self._policy.auth_failure_seconds
         self._until[(credential, _WHOLE_KEY)] = until
+        if self.listener is not None:
+            self.listener.cooldown_set(credential, _WHOLE_KEY, until)
         return until
 
     def _prune(self, now: float) -> None:
@@ -75,5 +83,23 @@ class CooldownStore:
         self._strikes = {k: v for k, v in self._strikes.items() if k in self._until}
 
     def succeeded(self, credential: str, model: str) -> None:
+        if self._strikes and self._strikes.pop((credential, model), None) is not None and self.listener is not None:
+            self.listener.cooldown_cleared(credential, model)
+
+    def apply_cooldown(self, credential: str, model: str, until: float, *, now: float) -> None:
+        """Another process set the pair aside: the later of its time and ours wins."""
+        if until <= now:
+            return
+        if len(self._until) >= MAX_TRACKED:
+            self._prune(now)
+        key = (credential, model)
+        self._until[key] = max(until, self._until.get(key, 0.0))
+
+    def apply_cleared(self, credential: str, model: str) -> None:
+        """Another process succeeded with the pair: its backoff starts over here too."""
         if self._strikes:
             self._strikes.pop((credential, model), None)
+
+    def cooling(self, now: float) -> list[tuple[str, str, float]]:
+        """(credential, model, until) of every pair still set aside, to share with other processes."""
+        return [(credential, model, until) for (credential, model), until in self._until.items() if until > now]

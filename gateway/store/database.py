@@ -28,6 +28,7 @@ ACCEPTED = (
 )
 # How long SQLite waits for another process's write lock before giving up, in seconds.
 SQLITE_BUSY_TIMEOUT = 30.0
+CONNECT_TIMEOUT_SECONDS = 5
 
 
 class StoreError(Exception):
@@ -212,7 +213,11 @@ def open_database(url: str) -> Database:
         return _open_sqlite(url)
     if scheme in ("postgresql", "postgres"):
         # libpq reads the whole URL itself, query options included (`?options=-csearch_path%3D...`).
-        connect = lambda: psycopg.connect(url, autocommit=False)  # noqa: E731
+        # A server that does not answer must not hold a worker thread forever.
+        conninfo = url
+        if "connect_timeout" not in url:
+            conninfo += ("&" if "?" in url else "?") + f"connect_timeout={CONNECT_TIMEOUT_SECONDS}"
+        connect = lambda: psycopg.connect(conninfo, autocommit=False)  # noqa: E731
         return Database("postgresql", connect, name=redact_url(url), secrets=url_secrets(url))
     raise StoreError(f"store URL {redact_url(url)!r} is not supported: write one of {ACCEPTED}")
 

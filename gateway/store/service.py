@@ -101,10 +101,14 @@ class UsageLedger:
         if self._writer is not None:
             await self._writer.flush()
 
-    async def opened(self) -> None:
-        """Waits until the ledger is open (tests, the CLI)."""
+    async def opened(self, timeout: float | None = None) -> bool:
+        """Waits until the ledger is open, at most `timeout` seconds; True when it is."""
         if self._opening is not None:
-            await asyncio.shield(self._opening)
+            try:
+                await asyncio.wait_for(asyncio.shield(self._opening), timeout)
+            except TimeoutError:
+                return False
+        return self.ledger is not None
 
     async def aclose(self) -> None:
         """Writes everything pending and closes the database; a ledger that never opened loses
