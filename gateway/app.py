@@ -28,6 +28,7 @@ from gateway.observe.exchange import Exchange, ExchangeObserver
 from gateway.observe.logs import access_log
 from gateway.observe.metrics import CredentialStates, Metrics
 from gateway.observe.usage import usage_row
+from gateway.observe.worker_metrics import WorkerSnapshots
 from gateway.routing.failover import Failover
 from gateway.routing.planner import Planner
 from gateway.runtime import Runtime, RuntimeHolder
@@ -81,6 +82,7 @@ class Gateway:
         config_path: str | None = None,
         transports: dict[str, Transport] | None = None,
         observers: Sequence[ExchangeObserver] = (access_log,),
+        metrics_dir: str | None = None,
     ) -> None:
         self.clock = clock
         self.holder = RuntimeHolder(Runtime(config, created=int(clock())))
@@ -116,6 +118,10 @@ class Gateway:
             active_streams=lambda: self.front_door.active_streams,
             enabled=lambda: self.holder.current.config.metrics.enabled,
         )
+        # Under --workers N: every worker's counts, summed at each scrape.
+        self.worker_metrics = WorkerSnapshots(metrics_dir, self.metrics.snapshot) if metrics_dir else None
+        if self.worker_metrics is not None:
+            self.metrics.peers = self.worker_metrics.peers
         self.registry.register(self.metrics)
         self.registry.register(CredentialStates(self._credential_states))
         # Cooldowns, circuits and client keys' limits: in this process, or shared through Redis.
@@ -310,6 +316,8 @@ class Gateway:
                 # Open before serving when the database answers at once (SQLite, a reachable
                 # PostgreSQL); else it keeps trying in the background while requests are served.
                 await self.usage.opened(timeout=STORE_OPEN_SECONDS)
+                if self.worker_metrics is not None:
+                    self.worker_metrics.start()
                 self.discovery.start()
                 self.prober.start()
                 if self.watcher is not None:
@@ -328,6 +336,8 @@ class Gateway:
                 await self.usage.aclose()
                 if self.shared is not None:
                     await self.shared.aclose()
+                if self.worker_metrics is not None:
+                    await self.worker_metrics.aclose()
                 await send({"type": "lifespan.shutdown.complete"})
                 for handler in _handlers():
                     handler.removeFilter(self._log_filter)

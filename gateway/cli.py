@@ -11,13 +11,16 @@ import importlib.util
 import logging
 import math
 import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
 from gateway.clients.keys import exposure_problem
 from gateway.config.loader import ConfigError, Problem, load_config
 from gateway.observe.logs import configure
+from gateway.observe.worker_metrics import METRICS_DIR_ENV
 from gateway.routing.catalog import build_catalog
 
 if TYPE_CHECKING:
@@ -203,9 +206,15 @@ def _serve(args: argparse.Namespace) -> int:
         server = GatewayServer(uvicorn.Config(app, **options), gateway=app, delay=config.shutdown.delay_seconds)
         server.run()
     else:
-        # Each worker process loads the file itself; the path travels in the environment.
+        # Each worker process loads the file itself; the path travels in the environment, and
+        # so does the directory where workers leave their metrics for each other.
         os.environ[CONFIG_ENV] = os.path.abspath(args.config)
-        uvicorn.run("gateway.cli:worker_app", factory=True, workers=args.workers, **options)
+        metrics_dir = tempfile.mkdtemp(prefix="llm-gateway-metrics-")
+        os.environ[METRICS_DIR_ENV] = metrics_dir
+        try:
+            uvicorn.run("gateway.cli:worker_app", factory=True, workers=args.workers, **options)
+        finally:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
     return 0
 
 
@@ -231,6 +240,6 @@ def worker_app() -> Gateway:
     path = os.environ[CONFIG_ENV]
     config, _ = load_config(path, os.environ)
     configure(config.logging.format, "debug" if config.debug else config.logging.level, access=config.logging.access)
-    app = Gateway(config, config_path=path)
+    app = Gateway(config, config_path=path, metrics_dir=os.environ.get(METRICS_DIR_ENV))
     freeze_startup_objects()
     return app

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
+from redis.connection import parse_url
 
 from gateway.config.durations import parse_duration
 from gateway.config.entries import (
@@ -127,6 +128,18 @@ class StateConfig(Frozen):
 
     redis_url: SecretStr | None = None
     key_prefix: str = "llm-gateway:"
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        try:
+            parse_url(value.get_secret_value())
+        except ValueError:
+            # redis-py's own message may quote the URL, password included.
+            raise ValueError("must be a redis://[:password@]host:port/db, rediss://... or unix:///path URL") from None
+        return value
 
 
 class MetricsConfig(Frozen):

@@ -16,7 +16,7 @@ last, `credential` the entry's stable non-secret label (never a key).
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
@@ -59,9 +59,17 @@ class _Histogram:
 class Metrics(Collector):
     """The request-side metrics; `observe` is an `ExchangeObserver`, `collect` is for a registry."""
 
-    def __init__(self, *, active_streams: Callable[[], int], enabled: Callable[[], bool]) -> None:
+    def __init__(
+        self,
+        *,
+        active_streams: Callable[[], int],
+        enabled: Callable[[], bool],
+        peers: Callable[[], Iterable[dict[str, Any]]] = lambda: (),
+    ) -> None:
         self.enabled = enabled
         self.active_streams = active_streams
+        # Other worker processes' latest snapshots (gateway.observe.worker_metrics), summed in.
+        self.peers = peers
         self.requests: dict[Labels, int] = {}
         self.duration: dict[Labels, _Histogram] = {}
         self.first_byte: dict[Labels, _Histogram] = {}
@@ -99,23 +107,49 @@ class Metrics(Collector):
             pair = (model, provider)
             self.cost[pair] = self.cost.get(pair, 0.0) + cost
 
+    def snapshot(self) -> dict[str, Any]:
+        """This process's counts as plain JSON values, for the other workers to sum in."""
+        snap: dict[str, Any] = {name: [[*k, v] for k, v in getattr(self, name).items()] for name in COUNTERS}
+        for name in HISTOGRAMS:
+            snap[name] = [[*k, h.buckets, h.total] for k, h in getattr(self, name).items()]
+        snap["active_streams"] = self.active_streams()
+        return snap
+
     def collect(self) -> Iterator[Any]:
+        counters = {name: dict(getattr(self, name)) for name in COUNTERS}
+        histograms = {name: dict(getattr(self, name)) for name in HISTOGRAMS}
+        streams_total = self.active_streams()
+        for peer in self.peers():
+            _add_peer(peer, counters, histograms)
+            streams_total += peer.get("active_streams", 0)
         yield _counter(
-            "requests", "Requests answered.", ("dialect", "model", "provider", "status_class"), self.requests
+            "requests", "Requests answered.", ("dialect", "model", "provider", "status_class"), counters["requests"]
         )
-        yield _histograms("request_duration_seconds", "Time from a request's arrival to its last byte.", self.duration)
         yield _histograms(
-            "time_to_first_byte_seconds", "Time from a request's arrival to its answer's first byte.", self.first_byte
+            "request_duration_seconds", "Time from a request's arrival to its last byte.", histograms["duration"]
+        )
+        yield _histograms(
+            "time_to_first_byte_seconds",
+            "Time from a request's arrival to its answer's first byte.",
+            histograms["first_byte"],
         )
         yield _counter(
-            "upstream_attempts", "Upstream attempts by outcome.", ("provider", "credential", "outcome"), self.attempts
+            "upstream_attempts",
+            "Upstream attempts by outcome.",
+            ("provider", "credential", "outcome"),
+            counters["attempts"],
         )
-        yield _counter("tokens", "Tokens the upstreams reported, by kind.", ("model", "provider", "kind"), self.tokens)
         yield _counter(
-            "cost_usd", "Cost of the tokens reported, in USD, at the models' prices.", ("model", "provider"), self.cost
+            "tokens", "Tokens the upstreams reported, by kind.", ("model", "provider", "kind"), counters["tokens"]
+        )
+        yield _counter(
+            "cost_usd",
+            "Cost of the tokens reported, in USD, at the models' prices.",
+            ("model", "provider"),
+            counters["cost"],
         )
         streams = GaugeMetricFamily(PREFIX + "active_streams", "Streamed answers in progress.")
-        streams.add_metric((), float(self.active_streams()))
+        streams.add_metric((), float(streams_total))
         yield streams
 
 
@@ -136,6 +170,34 @@ class CredentialStates(Collector):
             for state in STATES:
                 family.add_metric((provider, credential, state), 1.0 if state == current else 0.0)
         yield family
+
+
+COUNTERS = ("requests", "attempts", "tokens", "cost")
+HISTOGRAMS = ("duration", "first_byte")
+
+
+def _add_peer(
+    peer: dict[str, Any], counters: dict[str, dict[Labels, Any]], histograms: dict[str, dict[Labels, _Histogram]]
+) -> None:
+    """Sums one worker's snapshot in; entries of an unexpected shape are skipped."""
+    for name, series in counters.items():
+        for entry in peer.get(name, ()):
+            if isinstance(entry, list) and entry and isinstance(entry[-1], int | float):
+                key = tuple(map(str, entry[:-1]))
+                series[key] = series.get(key, 0) + entry[-1]
+    for name, hseries in histograms.items():
+        for entry in peer.get(name, ()):
+            if not (isinstance(entry, list) and len(entry) >= 2 and isinstance(entry[-2], list)):
+                continue
+            buckets, total = entry[-2], entry[-1]
+            if len(buckets) != len(BUCKETS) + 1 or not isinstance(total, int | float):
+                continue
+            key = tuple(map(str, entry[:-2]))
+            merged = _Histogram()
+            own = hseries.get(key)
+            merged.buckets = [a + b for a, b in zip(own.buckets if own else merged.buckets, buckets, strict=True)]
+            merged.total = (own.total if own else 0.0) + total
+            hseries[key] = merged
 
 
 def _histogram(series: dict[Labels, _Histogram], key: Labels) -> _Histogram:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -10,6 +11,7 @@ import time
 from pathlib import Path
 
 import httpx
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.e2e.mock_upstream import answer, free_port
 
@@ -54,6 +56,31 @@ def test_two_workers_start_on_one_port_and_serve_requests(tmp_path, upstream_a):
                 assert reply.status_code == 200 and reply.json()["choices"][0]["message"]["content"] == "hi"
         text = (tmp_path / "log").read_text()
         assert text.count("Application startup complete") == 2, text
+        # Whichever worker answers a scrape, it counts every worker's requests (the others'
+        # figures are at most a second old).
+        time.sleep(1.5)
+        for _ in range(8):
+            with httpx.Client() as client:
+                scrape = client.get(f"http://127.0.0.1:{port}/metrics").text
+            assert _served(scrape) == {("2xx", 30.0)}, scrape
+        # Both workers served some of them: their own snapshots split the 30.
+        workers = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+        environ = Path(f"/proc/{workers[0]}/environ").read_bytes().split(b"\0")
+        directory = next(v.split(b"=", 1)[1] for v in environ if v.startswith(b"LLM_GATEWAY_METRICS_DIR="))
+        own = [
+            sum(entry[-1] for entry in json.loads(path.read_text())["requests"] if entry[1] == "m")
+            for path in Path(directory.decode()).glob("*.json")
+        ]
+        assert len(own) == 2 and sum(own) == 30 and min(own) > 0, own
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=20)
+
+
+def _served(scrape: str) -> set[tuple[str | None, float]]:
+    return {
+        (s.labels.get("status_class"), s.value)
+        for family in text_string_to_metric_families(scrape)
+        for s in family.samples
+        if s.name == "llm_gateway_requests_total" and s.labels.get("model") == "m"
+    }

@@ -102,3 +102,14 @@ def test_values_yaml_cannot_construct_and_credentials_in_urls_are_config_problem
     with pytest.raises(ConfigError) as caught:
         parse_config("openai-compatibility:\n  - {name: a, base-url: 'https://user:pw@x/v1'}\n", {})
     assert "user:password@" in str(caught.value) and "pw@" not in caught.value.problems[0].message
+
+
+def test_a_redis_url_that_cannot_be_used_is_a_problem_without_its_password():
+    with pytest.raises(ConfigError) as caught:
+        parse_config('state: {redis-url: "redis://:hunter2-pw@host:notaport/0"}\n', {})
+    assert "state.redis-url" in str(caught.value) and "hunter2-pw" not in str(caught.value)
+
+
+def test_two_client_keys_may_not_share_a_name():
+    with pytest.raises(ConfigError, match="team-a"):
+        parse_config("api-keys: [{api-key: one, name: team-a}, {api-key: two, name: team-a}]\n", {})
