@@ -27,6 +27,7 @@ from gateway.observe.dropped import DroppedFields
 from gateway.observe.exchange import Exchange, ExchangeObserver
 from gateway.observe.logs import access_log
 from gateway.observe.metrics import CredentialStates, Metrics
+from gateway.observe.tracing import Tracing
 from gateway.observe.usage import usage_row
 from gateway.observe.worker_metrics import WorkerSnapshots
 from gateway.routing.failover import Failover
@@ -143,6 +144,8 @@ class Gateway:
             interval=config.store.flush_interval_seconds,
             on_open=self._seed_budgets,
         )
+        # Spans over OTLP when tracing.otlp-endpoint is set (read at start).
+        self.tracing = Tracing.create(config.tracing.otlp_endpoint, config.tracing.service_name)
         self.management = management_app(
             settings=lambda: self.holder.current.config.remote_management, usage=self.usage, clock=clock
         )
@@ -151,11 +154,13 @@ class Gateway:
             self.failover,
             models,
             ids=ids,
-            observers=(*observers, self.metrics.observe, self._settle),
+            observers=(*observers, self.metrics.observe, self._settle)
+            + ((self.tracing.observe,) if self.tracing is not None else ()),
             draining=lambda: self.draining,
             responses=self.responses,
             metrics=lambda: generate_latest(self.registry),
             limiter=self.limiter,
+            tracing=self.tracing is not None,
             monotonic=monotonic,
         )
         self.discovery = OllamaDiscovery(
@@ -338,6 +343,8 @@ class Gateway:
                     await self.shared.aclose()
                 if self.worker_metrics is not None:
                     await self.worker_metrics.aclose()
+                if self.tracing is not None:
+                    await asyncio.to_thread(self.tracing.shutdown)
                 await send({"type": "lifespan.shutdown.complete"})
                 for handler in _handlers():
                     handler.removeFilter(self._log_filter)

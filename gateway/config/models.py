@@ -55,6 +55,7 @@ __all__ = [
     "RoutingConfig",
     "TimeoutConfig",
     "TimeoutOverride",
+    "TracingConfig",
 ]
 
 
@@ -140,6 +141,13 @@ class StateConfig(Frozen):
             # redis-py's own message may quote the URL, password included.
             raise ValueError("must be a redis://[:password@]host:port/db, rediss://... or unix:///path URL") from None
         return value
+
+
+class TracingConfig(Frozen):
+    """Spans over OTLP/HTTP, e.g. http://127.0.0.1:4318/v1/traces (needs llm-gateway[tracing])."""
+
+    otlp_endpoint: str | None = None
+    service_name: str = "llm-gateway"
 
 
 class MetricsConfig(Frozen):
@@ -254,6 +262,7 @@ class GatewayConfig(Frozen):
     metrics: MetricsConfig = MetricsConfig()
     store: StoreConfig = StoreConfig()
     state: StateConfig = StateConfig()
+    tracing: TracingConfig = TracingConfig()
     logging: LoggingConfig = LoggingConfig()
     cooldown: CooldownConfig = CooldownConfig()
     timeouts: TimeoutConfig = TimeoutConfig()

@@ -29,6 +29,7 @@ from gateway.inbound.openai import OpenAICodec, openai_error_body
 from gateway.inbound.responses import ResponsesCodec
 from gateway.inbound.session import session_key
 from gateway.observe.exchange import Exchange, ExchangeObserver
+from gateway.observe.trace_ids import new_trace
 from gateway.routing.failover import Failover, Session
 from gateway.runtime import Runtime, RuntimeHolder
 from gateway.state.affinity import SessionAffinity
@@ -80,6 +81,7 @@ class FrontDoor:
         "metrics",
         "active_streams",
         "limiter",
+        "tracing",
     )
 
     def __init__(
@@ -94,9 +96,11 @@ class FrontDoor:
         responses: ResponseStore,
         metrics: Callable[[], bytes],
         limiter: Limiter,
+        tracing: bool = False,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.limiter = limiter
+        self.tracing = tracing
         self.codecs = codec_table(responses)
         self.metrics = metrics
         self.active_streams = 0
@@ -122,6 +126,8 @@ class FrontDoor:
             self.monotonic,
             prices=runtime.prices,
         )
+        if self.tracing:
+            exchange.trace = new_trace(header(scope, b"traceparent"))
         try:
             if codec is not None:
                 _allow(scope["method"], codec.method, path)

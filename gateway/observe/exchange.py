@@ -18,6 +18,7 @@ from gateway.observe.pricing import PriceBook, cost_usd
 
 if TYPE_CHECKING:
     from gateway.config.entries import ModelCost
+    from gateway.observe.trace_ids import Trace
     from gateway.state.limits import KeyLimits
 
 __all__ = ["Attempt", "Exchange", "ExchangeObserver", "Usage"]
@@ -100,6 +101,8 @@ class Exchange:
     prices: PriceBook | None = field(default=None, repr=False)
     # The client key's limits, once the request was admitted under them (released at finish).
     admitted: KeyLimits | None = field(default=None, repr=False)
+    # W3C trace ids, when tracing is on.
+    trace: Trace | None = field(default=None, repr=False)
     cost_usd: float | None = None
     finished: bool = False
     _usage: Usage | None = field(default=None, repr=False)

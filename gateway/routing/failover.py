@@ -194,13 +194,11 @@ class Failover:
         except UpstreamError as error:
             # The upstream is alive and answered: the request, not the target, was at fault.
             self.breaker.answered(credential, model)
-            exchange.attempts.append(
-                _attempt(target, "client_error", error.status, self.monotonic() - started, error.message)
-            )
+            _record(exchange, _attempt(target, "client_error", error.status, self.monotonic() - started, error.message))
             raise
         self.cooldowns.succeeded(credential, model)
         self.breaker.succeeded(credential, model, latency=latency, finished=isinstance(answer, Answer))
-        exchange.attempts.append(_attempt(target, "ok", 200, latency))
+        _record(exchange, _attempt(target, "ok", 200, latency))
         log.debug("served: model=%s provider=%s credential=%s", route.id, provider.name, target.credential.label)
         return answer
 
@@ -217,7 +215,7 @@ class Failover:
         target = failure.target
         credential, model = target.credential.id, target.upstream_model
         status = failure.status if isinstance(failure, StatusFailure) else None
-        exchange.attempts.append(_attempt(target, failure.outcome, status, failure.latency, failure.error.message))
+        _record(exchange, _attempt(target, failure.outcome, status, failure.latency, failure.error.message))
         if not failure.sent:
             return
         now = self.clock()
@@ -260,6 +258,12 @@ class Failover:
             if not isinstance(failure, RateLimitedFailure):
                 return failure.error
         return tried[-1].error
+
+
+def _record(exchange: Exchange, attempt: Attempt) -> None:
+    exchange.attempts.append(attempt)
+    if exchange.trace is not None:
+        exchange.trace.take_attempt()
 
 
 def _attempt(

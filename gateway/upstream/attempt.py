@@ -71,6 +71,8 @@ class AttemptRunner:
         """The answer and the time to its first byte (headers, or a stream's first event)."""
         provider = target.credential.provider
         timeouts = provider.timeouts
+        if exchange.trace is not None:
+            outgoing.headers["traceparent"] = exchange.trace.attempt_header(self.clock())
         deadline = asyncio.get_running_loop().time() + timeouts.total_seconds
         started = self.monotonic()
         try:
