@@ -1,11 +1,13 @@
 """Per-client-key limits kept in Redis, so that replicas and workers enforce one limit.
 
 `admit` is one Lua script (one round trip) that checks, in MemoryLimiter's order, budget, tpm,
-rpm and max-concurrent, and counts the request only when all pass. `release` never waits: it
-schedules one pipeline. While Redis is down (the holder hands out no client) both fall back to
-a MemoryLimiter, and what was counted locally is pushed to Redis by `resync` when it returns.
-Meanwhile a budget holds against the spend last seen in Redis plus this process's own; a slot is
-returned to whichever side took it.
+rpm and max-concurrent, and counts the request only when all pass. `release` never waits: the
+settlements of the next few milliseconds go in one pipeline (measured in bench/inprocess.py: a
+pipeline per request cost 130 us of CPU per request in redis-py, half the Redis variant's extra).
+While Redis is down (the holder hands out no client) both fall back to a MemoryLimiter, and
+what was counted locally is pushed to Redis by `resync` when it returns. Meanwhile a budget
+holds against the spend last seen in Redis plus this process's own; a slot is returned to
+whichever side took it.
 
 Times are the `now` passed in, not the Redis server's clock: processes sharing a Redis share
 wall-clock time (one host, or NTP). Keys, all with a TTL:
@@ -142,6 +144,11 @@ class LuaScript:
 
 
 ADMIT = LuaScript(_ADMIT)
+# Settlements wait at most this long, or for this many more, to share one pipeline.
+SETTLE_DELAY = 0.005
+SETTLE_BATCH = 256
+# key, limits, slot to return, tokens, cost, time
+_Settlement = tuple[str, KeyLimits, str | None, int, float, float]
 
 
 @dataclass(slots=True)
@@ -187,6 +194,8 @@ class RedisLimiter:
         self._pending = _Pending()
         self._tasks: set[asyncio.Task[None]] = set()
         self._script_failed = False
+        self._settling: list[_Settlement] = []
+        self._settle_timer: asyncio.TimerHandle | None = None
 
     def _key(self, kind: str, key: str) -> str:
         return f"{self._prefix}{kind}:{key}"
@@ -228,7 +237,7 @@ class RedisLimiter:
             return self._admit_locally(key, limits, now, member)
         except asyncio.CancelledError:
             if limits.max_concurrent is not None:  # the script may have taken a slot nobody will return
-                self._spawn(self._settle(client, key, limits, member, 0, 0.0, now))
+                self._queue((key, limits, member, 0, 0.0, now))
             raise
         if limits.budget_usd is not None:
             self._known_spend[key] = (period, float(spent))
@@ -273,11 +282,31 @@ class RedisLimiter:
         cost = cost_usd if limits.budget_usd is not None and cost_usd > 0 else 0.0
         if slot is None and not tokens and not cost:
             return
-        client = self._holder.client
-        if client is None:
+        if self._holder.client is None:
             self._settle_locally(key, limits, slot, tokens, cost, now)
         else:
-            self._spawn(self._settle(client, key, limits, slot, tokens, cost, now))
+            self._queue((key, limits, slot, tokens, cost, now))
+
+    def _queue(self, settlement: _Settlement) -> None:
+        self._settling.append(settlement)
+        if len(self._settling) >= SETTLE_BATCH:
+            self._flush_settling()
+        elif self._settle_timer is None:
+            self._settle_timer = asyncio.get_running_loop().call_later(SETTLE_DELAY, self._flush_settling)
+
+    def _flush_settling(self) -> None:
+        if self._settle_timer is not None:
+            self._settle_timer.cancel()
+            self._settle_timer = None
+        batch, self._settling = self._settling, []
+        if not batch:
+            return
+        client = self._holder.client
+        if client is None:
+            for settlement in batch:
+                self._settle_locally(*settlement)
+        else:
+            self._spawn(self._settle(client, batch))
 
     def _return_slot(self, key: str, now: float) -> str | None:
         """Frees a local slot if this process holds one for `key`, else hands back a Redis slot's member."""
@@ -297,24 +326,24 @@ class RedisLimiter:
             del self._slots[key]
         return member
 
-    async def _settle(
-        self, client: Redis, key: str, limits: KeyLimits, slot: str | None, tokens: int, cost: float, now: float
-    ) -> None:
+    async def _settle(self, client: Redis, batch: list[_Settlement]) -> None:
         try:
             async with client.pipeline(transaction=False) as pipe:
-                if slot is not None:
-                    pipe.zrem(self._key("concurrent", key), slot)
-                if tokens:
-                    pipe.hincrby(self._key("tpm", key), str(int(now)), tokens)
-                    pipe.pexpire(self._key("tpm", key), WINDOW_TTL_MS)
-                if cost:
-                    period, ends = period_bounds(limits.budget_period, now)
-                    pipe.incrbyfloat(self._key("spend", f"{key}:{period}"), cost)
-                    pipe.expireat(self._key("spend", f"{key}:{period}"), int(ends) + DAY)
+                for key, limits, slot, tokens, cost, now in batch:
+                    if slot is not None:
+                        pipe.zrem(self._key("concurrent", key), slot)
+                    if tokens:
+                        pipe.hincrby(self._key("tpm", key), str(int(now)), tokens)
+                        pipe.pexpire(self._key("tpm", key), WINDOW_TTL_MS)
+                    if cost:
+                        period, ends = period_bounds(limits.budget_period, now)
+                        pipe.incrbyfloat(self._key("spend", f"{key}:{period}"), cost)
+                        pipe.expireat(self._key("spend", f"{key}:{period}"), int(ends) + DAY)
                 await pipe.execute()
         except OUTAGE as error:
             self._holder.lost(client, error)
-            self._settle_locally(key, limits, slot, tokens, cost, now)
+            for settlement in batch:
+                self._settle_locally(*settlement)
         except RedisError:
             self._script_broke()
 
@@ -403,7 +432,9 @@ class RedisLimiter:
             pipe.zrem(self._key("concurrent", key), member)
 
     async def drain(self) -> None:
-        """Waits for the releases and seeds in flight (each bounded by the client's socket timeout)."""
+        """Sends the settlements queued and waits for those and the seeds in flight (each bounded
+        by the client's socket timeout)."""
+        self._flush_settling()
         while self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
 
