@@ -25,6 +25,7 @@ log = logging.getLogger("gateway.store")
 
 MAX_EARLY_ROWS = 100_000
 RETRY_SECONDS = 5.0
+LOOP_BUSY_TIMEOUT_MS = 50
 
 
 def store_url(store: StoreConfig, config_path: str | None) -> str:
@@ -43,8 +44,9 @@ class UsageLedger:
         self.url = url
         self.interval = interval
         self.on_open = on_open
-        self.ledger: Ledger | None = None
+        self.ledger: Ledger | None = None  # for reports (its own connection where it can have one)
         self._db: Database | None = None
+        self._reader: Database | None = None
         self._writer: LedgerWriter | None = None
         self._early: deque[UsageRow] = deque(maxlen=MAX_EARLY_ROWS)
         self._opening: asyncio.Task[None] | None = None
@@ -81,17 +83,31 @@ class UsageLedger:
                     warned = True
                 await asyncio.sleep(RETRY_SECONDS)
         self._db = db
-        self.ledger = Ledger(db)
+        sqlite = db.dialect == "sqlite"
+        if sqlite:
+            # On the event loop, another process's write lock (workers sharing the file) is
+            # waited for briefly; a batch that cannot get it is kept for the next flush.
+            await asyncio.to_thread(db.execute, f"PRAGMA busy_timeout = {LOOP_BUSY_TIMEOUT_MS}")
+        if sqlite and self.url.rstrip("/") not in ("sqlite:", "sqlite:/:memory:"):
+            # The writer works on the event loop: a long report must never hold its connection.
+            try:
+                self._reader = await asyncio.to_thread(open_database, self.url)
+            except StoreError as exc:
+                log.warning("usage ledger: reports share the writer's connection: %s", exc)
+        writes = Ledger(db)
+        self.ledger = Ledger(self._reader) if self._reader is not None else writes
         if applied:
             log.info("usage ledger %s: schema migrations %s applied", redact_url(self.url), applied)
         elif warned:
             log.info("usage ledger %s is open", redact_url(self.url))
         if self.on_open is not None:
             try:
-                await self.on_open(self.ledger)
+                await self.on_open(writes)
             except StoreError as exc:
                 log.warning("usage ledger: budgets start from zero spend: %s", exc)
-        writer = LedgerWriter(self.ledger, interval=self.interval)
+        # SQLite is written on the event loop in small batches, PostgreSQL from a thread (see
+        # LedgerWriter).
+        writer = LedgerWriter(writes, interval=self.interval, max_batch=100 if sqlite else 500, in_thread=not sqlite)
         while self._early:
             writer.add(self._early.popleft())
         self._writer = writer
@@ -122,3 +138,5 @@ class UsageLedger:
             log.error("usage ledger: %d rows are lost, its database never opened", len(self._early))
         if self._db is not None:
             await asyncio.to_thread(self._db.close)
+        if self._reader is not None:
+            await asyncio.to_thread(self._reader.close)

@@ -198,3 +198,33 @@ def test_add_is_synchronous_and_needs_no_running_loop():
 def test_nonsensical_settings_are_refused(options):
     with pytest.raises(ValueError):
         LedgerWriter(FakeLedger(), **options)
+
+
+async def test_on_the_loop_rows_arriving_during_a_flush_wait_for_the_next_one():
+    """Written between requests (SQLite): a flush takes the rows pending when it starts, in
+    batches; those added meanwhile go with the next flush, not one commit each."""
+    fake = FakeLedger()
+    threads: set[int] = set()
+    record = fake.record
+
+    def on_which_thread(rows) -> None:
+        threads.add(threading.get_ident())
+        record(rows)
+
+    fake.record = on_which_thread  # type: ignore[method-assign]
+    writer = LedgerWriter(fake, interval=60, max_batch=100, in_thread=False)  # type: ignore[arg-type]
+    for row in _rows(250):
+        writer.add(row)
+
+    async def traffic() -> None:
+        for row in _rows(30, start=250):
+            writer.add(row)
+            await asyncio.sleep(0)
+
+    await asyncio.gather(writer.flush(), traffic())
+    assert [len(batch) for batch in fake.batches] == [100, 100, 50]
+    assert writer.pending == 30
+    await writer.aclose()
+    assert [len(batch) for batch in fake.batches] == [100, 100, 50, 30]
+    assert fake.written == [f"r{i}" for i in range(280)]
+    assert threads == {threading.get_ident()}  # written on the loop's own thread
