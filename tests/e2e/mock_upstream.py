@@ -35,6 +35,16 @@ class Received:
 Behaviour = Callable[[Received, Any, Any], Awaitable[None]]
 
 
+async def request_body(receive: Any) -> bytes:
+    """A whole ASGI request body."""
+    raw = b""
+    while True:
+        message = await receive()
+        raw += message.get("body", b"")
+        if not message.get("more_body"):
+            return raw
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -214,12 +224,7 @@ class MockUpstream:
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             return
-        raw = b""
-        while True:
-            message = await receive()
-            raw += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        raw = await request_body(receive)
         headers = {k.decode(): v.decode() for k, v in scope["headers"]}
         auth = headers.get("authorization", "")
         key = (

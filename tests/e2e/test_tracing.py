@@ -11,7 +11,7 @@ import httpx
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from tests.e2e.conftest import CLIENT_KEY
-from tests.e2e.mock_upstream import ServerThread, status
+from tests.e2e.mock_upstream import ServerThread, request_body, status
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 PARENT_ID = "00f067aa0ba902b7"
@@ -26,14 +26,8 @@ class Collector:
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
         request = ExportTraceServiceRequest()
-        request.ParseFromString(body)
+        request.ParseFromString(await request_body(receive))
         for resource in request.resource_spans:
             for scoped in resource.scope_spans:
                 self.spans.extend(scoped.spans)
