@@ -10,6 +10,7 @@ import asyncio
 
 from gateway.core.asgi import Receive, Scope, Send
 from gateway.core.errors import ClientError
+from gateway.core.memory import LARGE_BUFFER, give_back_freed_memory
 
 __all__ = ["ClientDisconnected", "Receive", "Scope", "Send", "header", "read_body"]
 
@@ -48,12 +49,13 @@ async def read_body(
         while True:
             message = await receive()
             if message["type"] == "http.disconnect":
+                _drop(chunks, size, loop)
                 raise ClientDisconnected
             chunk = message.get("body", b"")
             if chunk:
                 size += len(chunk)
                 if size > limit:
-                    chunks.clear()
+                    _drop(chunks, size, loop)
                     raise _too_large(limit)
                 chunks.append(chunk)
             if not message.get("more_body", False):
@@ -64,7 +66,7 @@ async def read_body(
         if not expired:
             raise
         task.uncancel()
-        chunks.clear()
+        _drop(chunks, size, loop)
         raise ClientError(
             408,
             f"The request body arrived too slowly (limits.body-idle-seconds {idle:g} s between chunks, "
@@ -74,6 +76,14 @@ async def read_body(
     finally:
         timer.cancel()
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def _drop(chunks: list[bytes], size: int, loop: asyncio.AbstractEventLoop) -> None:
+    """Lets a body that will not be used go; a large one is handed back to the system once
+    the request has unwound (see gateway.core.memory)."""
+    chunks.clear()
+    if size >= LARGE_BUFFER:
+        loop.call_soon(give_back_freed_memory)
 
 
 class ClientDisconnected(Exception):
