@@ -320,7 +320,7 @@ class Gateway:
                 self.usage.start()
                 # Open before serving when the database answers at once (SQLite, a reachable
                 # PostgreSQL); else it keeps trying in the background while requests are served.
-                await self.usage.opened(timeout=STORE_OPEN_SECONDS)
+                await self.usage.first_attempt(timeout=STORE_OPEN_SECONDS)
                 if self.worker_metrics is not None:
                     self.worker_metrics.start()
                 self.discovery.start()

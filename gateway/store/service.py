@@ -50,6 +50,7 @@ class UsageLedger:
         self._writer: LedgerWriter | None = None
         self._early: deque[UsageRow] = deque(maxlen=MAX_EARLY_ROWS)
         self._opening: asyncio.Task[None] | None = None
+        self._tried = asyncio.Event()  # the first attempt to open is over, whichever way
 
     def add(self, row: UsageRow) -> None:
         """An `ExchangeObserver`'s call: never blocks, never raises."""
@@ -73,6 +74,7 @@ class UsageLedger:
                     raise
                 break
             except StoreError as exc:
+                self._tried.set()
                 if not warned:
                     log.error(
                         "usage ledger: %s; requests are served and their usage kept in memory until it opens "
@@ -124,6 +126,18 @@ class UsageLedger:
                 await asyncio.wait_for(asyncio.shield(self._opening), timeout)
             except TimeoutError:
                 return False
+        return self.ledger is not None
+
+    async def first_attempt(self, timeout: float) -> bool:
+        """Waits for the first attempt to open (at most `timeout` seconds): a database that
+        answers is open before serving; one that refuses is retried in the background."""
+        if self._opening is None:
+            return False
+        tried = asyncio.ensure_future(self._tried.wait())
+        try:
+            await asyncio.wait({tried, self._opening}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            tried.cancel()
         return self.ledger is not None
 
     async def aclose(self) -> None:

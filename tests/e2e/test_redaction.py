@@ -6,7 +6,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.e2e.mock_upstream import raw_stream, sse, status
+from tests.e2e.conftest import CLIENT_KEY
+from tests.e2e.mock_upstream import free_port, raw_stream, sse, status
 
 KEY = "sk-live-9c8b7a6d5e4f3a2b1c0d9e8f"
 HEADER_TOKEN = "hdr-tok-1a2b3c4d5e6f7a8b"
@@ -92,3 +93,26 @@ def test_a_query_key_with_invalid_encoding_is_a_401_not_a_500(gateway_factory, u
     )
     assert answer.status_code == 401 and answer.json()["error"]["code"] == "invalid_api_key"
     assert "Traceback" not in gateway.log()
+
+
+def test_the_passwords_of_an_unreachable_store_and_redis_never_reach_the_log(gateway_factory, upstream_a):
+    """Both outages are logged (the gateway serves on), naming host and port only."""
+    redis_password, pg_password = "redis-pass-0123456789", "pg-pass-0123456789ab"
+    closed = free_port()
+    gateway = gateway_factory(f"""
+host: 127.0.0.1
+api-keys: [{CLIENT_KEY}]
+state: {{redis-url: "redis://:{redis_password}@127.0.0.1:{closed}/0"}}
+store: {{url: "postgresql://postgres:{pg_password}@127.0.0.1:{closed}/ledger"}}
+openai-compatibility:
+  - name: oai
+    base-url: {upstream_a.base_url}
+    api-key-entries: [{{api-key: {KEY}}}]
+    models: [{{name: gpt-4o, alias: gpt}}]
+""")
+    with gateway.client() as client:
+        client.chat.completions.create(model="gpt", messages=[{"role": "user", "content": "Hi"}])
+    log = gateway.log()
+    assert "unreachable" in log and "usage ledger" in log, log
+    assert redis_password not in log and pg_password not in log
+    assert redis_password[:12] not in log and pg_password[:12] not in log
