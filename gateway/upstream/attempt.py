@@ -16,6 +16,7 @@ from typing import Any
 
 from gateway.config.models import LimitsConfig
 from gateway.core.errors import UpstreamError
+from gateway.core.memory import LARGE_BUFFER, give_back_freed_memory
 from gateway.core.targets import Target
 from gateway.observe.exchange import Exchange
 from gateway.upstream.adapters import Adapter, Outgoing
@@ -183,6 +184,9 @@ class AttemptRunner:
             async with asyncio.timeout_at(deadline):
                 raw = await read_bounded(response, limit)
         except AnswerTooLarge:
+            # What was read up to the limit is freed: hand it back once the attempt has unwound.
+            if limit >= LARGE_BUFFER:
+                asyncio.get_running_loop().call_soon(give_back_freed_memory)
             raise CutFailure.too_large(target, "limits.max-answer-bytes", limit) from None
         except TimeoutError:
             raise TimeoutFailure(target, "body") from None

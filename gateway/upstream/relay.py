@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 
 from gateway.core.errors import GatewayError, UpstreamError
+from gateway.core.memory import LARGE_BUFFER, give_back_freed_memory
 from gateway.core.targets import Target
 from gateway.observe.exchange import Exchange
 from gateway.upstream.answers import ByteStream, ClientSide
@@ -75,6 +76,8 @@ async def relay(
             failure = TimeoutFailure(target, phase).error
         except _EventTooLarge:
             failure = CutFailure.too_large(target, "limits.max-event-bytes", max_event).error
+            if max_event >= LARGE_BUFFER:
+                asyncio.get_running_loop().call_soon(give_back_freed_memory)
         except UPSTREAM_ERRORS:
             failure = CutFailure.broken(target).error
         except Exception:
