@@ -1,6 +1,8 @@
 """The management API: a Starlette app mounted at /v0/management, behind `ManagementGuard`.
 
-Today it serves the usage report; providers, keys and models at run time build on it.
+Today: the usage report, the catalog of provider types and the OpenAPI document; providers,
+models and chains at run time build on it. Every endpoint is listed once in `OPERATIONS`, which
+the OpenAPI document is built from.
 """
 
 from __future__ import annotations
@@ -16,14 +18,33 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from gateway.admin import schemas
+from gateway.admin.catalog import CATALOG
 from gateway.admin.guard import ManagementGuard
+from gateway.admin.openapi import Operation, Query, document
 from gateway.config.models import RemoteManagement
 from gateway.store.ledger import Ledger
 from gateway.store.report import parse_group_by, parse_when, render
 
-__all__ = ["UsageSource", "management_app"]
+__all__ = ["OPERATIONS", "UsageSource", "management_app"]
 
 PREFIX = "/v0/management"
+OPERATIONS = (
+    Operation(
+        "GET",
+        "/usage",
+        "Requests, tokens and cost from the usage ledger, grouped, with totals.",
+        schemas.UsageReport,
+        (
+            Query("since", "Start (inclusive): 24h, 7d, 2026-12-01, an ISO datetime or epoch seconds."),
+            Query("until", "End (exclusive), same forms; default now."),
+            Query("group_by", "Some of key,model,provider,day, comma-separated; empty for totals only."),
+            Query("format", "json (default) or csv.", ("json", "csv")),
+        ),
+        also_csv=True,
+    ),
+    Operation("GET", "/catalog", "The provider types the gateway can drive and what each needs.", schemas.Catalog),
+)
 
 
 class UsageSource(Protocol):
@@ -57,10 +78,29 @@ def management_app(
         media = "text/csv; charset=utf-8" if fmt == "csv" else "application/json"
         return Response(render(report, fmt), media_type=media)
 
+    catalog_body = schemas.Catalog(data=list(CATALOG)).model_dump_json().encode()
+    openapi_body = orjson.dumps(document(OPERATIONS, prefix=PREFIX, version=_version(), error=schemas.ErrorBody))
+
+    async def catalog(request: Request) -> Response:
+        return Response(catalog_body, media_type="application/json")
+
+    async def openapi(request: Request) -> Response:
+        return Response(openapi_body, media_type="application/json")
+
     return Starlette(
-        routes=[Route("/usage", usage_report, methods=["GET"])],
+        routes=[
+            Route("/usage", usage_report, methods=["GET"]),
+            Route("/catalog", catalog, methods=["GET"]),
+            Route("/openapi.json", openapi, methods=["GET"]),
+        ],
         middleware=[Middleware(ManagementGuard, settings=settings)],
     )
+
+
+def _version() -> str:
+    from gateway import __version__
+
+    return __version__
 
 
 def _error(status: int, message: str) -> Response:
