@@ -32,7 +32,11 @@ class KeyPolicy:
     limits: KeyLimits
 
     def allows(self, model: str) -> bool:
-        return self.models is None or any(fnmatchcase(model, pattern) for pattern in self.models)
+        """`provider^model` is judged as `provider/model`, its other spelling."""
+        if self.models is None:
+            return True
+        slashed = model.replace("^", "/", 1)
+        return any(fnmatchcase(model, p) or fnmatchcase(slashed, p) for p in self.models)
 
     def check_model(self, model: str) -> None:
         if not self.allows(model):

@@ -26,6 +26,8 @@ DEFAULT_BASE_URLS = {
     "gemini": "https://generativelanguage.googleapis.com",
     "responses": "https://api.openai.com/v1",
 }
+# `provider^model`: another spelling of `provider/model`, for clients that treat "/" specially.
+SELECTOR = "^"
 # config block -> dialect of its upstream
 NATIVE_BLOCKS = {"claude-api-key": "anthropic", "gemini-api-key": "gemini", "codex-api-key": "responses"}
 
@@ -107,10 +109,16 @@ class Catalog:
         raise self.not_found(model)
 
     def route(self, model: str) -> Route:
-        """The pools serving `model`: a chain's members, or a pool and its fallbacks."""
+        """The pools serving `model`: a chain's members, or a pool and its fallbacks.
+        `provider^model` names the same thing as `provider/model`."""
         route = self._routes.get(model)
         if route is not None:
             return route
+        if SELECTOR in model and model not in self.pools and model not in self.chains:
+            try:
+                return Route(model, self.route(model.replace(SELECTOR, "/", 1)).pools)
+            except ClientError:
+                raise self.not_found(model) from None
         if model not in self.chains:
             pool = self.resolve(model)
             if not pool.fallbacks:

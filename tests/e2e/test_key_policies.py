@@ -55,6 +55,8 @@ def gateway(gateway_factory, upstream_a):
 def test_a_key_uses_only_the_models_its_patterns_allow_and_lists_only_those(gateway):
     assert chat(gateway, "narrow-key", "cheap-model").status_code == 200
     assert chat(gateway, "narrow-key", "pt/anything").status_code == 200
+    caret = chat(gateway, "narrow-key", "pt^anything")  # the same id in its other spelling
+    assert caret.status_code == 200 and caret.json()["model"] == "pt^anything"
     refused = chat(gateway, "narrow-key", "dear-model")
     assert refused.status_code == 403
     error = refused.json()["error"]

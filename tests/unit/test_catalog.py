@@ -69,3 +69,22 @@ def test_credential_ids_are_stable_across_builds_and_never_contain_the_key():
     assert ids == [t.credential.id for t in second.resolve("p/nice").targets]
     assert len(set(ids)) == 2 and not any("k1" in i or "k2" in i for i in ids)
     assert "k1" not in repr(first.resolve("p/nice").targets[0])
+
+
+def test_a_caret_selector_is_the_slash_spelling_and_keeps_the_clients_id():
+    c = catalog()
+    route = c.route("p^nice")
+    assert route.id == "p^nice" and route.pools == c.route("p/nice").pools
+    passed = c.route("any^vendor/model-1")
+    assert [t.upstream_model for t in passed.pools[0].targets] == ["vendor/model-1"]
+    with pytest.raises(ClientError) as caught:
+        c.route("p^missing")
+    assert caught.value.status == 404 and "'p^missing'" in caught.value.message
+
+
+def test_a_key_allowed_a_prefix_may_use_its_caret_spelling():
+    from gateway.clients.policies import KeyPolicy
+    from gateway.state.limits import KeyLimits
+
+    policy = KeyPolicy("team", ("p/*",), KeyLimits())
+    assert policy.allows("p^nice") and policy.allows("p/nice") and not policy.allows("q^nice")
