@@ -36,6 +36,60 @@ _USAGE_INDEXES = (
     "CREATE INDEX usage_key_time ON usage (key, time)",
 )
 
+# What the management API stores: written once in PostgreSQL's spelling; SQLite reads its
+# REAL and INTEGER for DOUBLE PRECISION and BOOLEAN. Secrets are Fernet tokens (secret_box.py).
+_MANAGED = (
+    """CREATE TABLE providers (
+        id TEXT PRIMARY KEY,
+        provider_type TEXT NOT NULL,
+        name TEXT NOT NULL,
+        base_url TEXT,
+        api_key TEXT,
+        api_key_last4 TEXT,
+        headers TEXT,
+        openai_api_mode TEXT NOT NULL,
+        advanced_json TEXT NOT NULL,
+        degraded_threshold_ms DOUBLE PRECISION NOT NULL,
+        enabled BOOLEAN NOT NULL,
+        created_at DOUBLE PRECISION NOT NULL,
+        updated_at DOUBLE PRECISION NOT NULL,
+        deleted_at DOUBLE PRECISION
+    )""",
+    # A name is the model-id prefix: unique among the providers in use (deleted ones may repeat).
+    "CREATE UNIQUE INDEX providers_live_name ON providers (name) WHERE deleted_at IS NULL",
+    """CREATE TABLE provider_models (
+        id TEXT PRIMARY KEY,
+        provider_id TEXT NOT NULL REFERENCES providers (id) ON DELETE CASCADE,
+        model TEXT NOT NULL,
+        alias TEXT,
+        priority INTEGER NOT NULL,
+        is_default BOOLEAN NOT NULL,
+        tags TEXT NOT NULL,
+        when_json TEXT,
+        advanced_json TEXT NOT NULL,
+        multiplier DOUBLE PRECISION NOT NULL,
+        cost_per_1k_input DOUBLE PRECISION,
+        cost_per_1k_output DOUBLE PRECISION,
+        cost_per_1k_cache_read DOUBLE PRECISION,
+        cost_per_1k_cache_write DOUBLE PRECISION,
+        test_status TEXT NOT NULL,
+        test_latency_ms DOUBLE PRECISION,
+        test_message TEXT,
+        tested_at DOUBLE PRECISION,
+        position INTEGER NOT NULL,
+        created_at DOUBLE PRECISION NOT NULL,
+        UNIQUE (provider_id, model)
+    )""",
+    """CREATE TABLE chains (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        models TEXT NOT NULL,
+        created_at DOUBLE PRECISION NOT NULL,
+        updated_at DOUBLE PRECISION NOT NULL
+    )""",
+    "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1,
@@ -90,6 +144,12 @@ MIGRATIONS: tuple[Migration, ...] = (
             )""",
             *_USAGE_INDEXES,
         ),
+    ),
+    Migration(
+        2,
+        "providers, models, chains, settings",
+        sqlite=tuple(stmt.replace("DOUBLE PRECISION", "REAL").replace("BOOLEAN", "INTEGER") for stmt in _MANAGED),
+        postgresql=_MANAGED,
     ),
 )
 
