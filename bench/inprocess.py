@@ -112,7 +112,7 @@ async def _measure(root: Path, requests: int, rounds: int, variant: str) -> tupl
             app.usage.add = lambda row: None  # type: ignore[method-assign]
         async with _Lifespan(app):
             if variant == "ledger":
-                await app.usage.opened()
+                await app.usage.first_attempt(timeout=30)
             return await _rounds(app, requests, rounds)
 
 

@@ -55,6 +55,10 @@ class ClientKeys:
             if policy is not None:
                 self.policies[name] = policy
 
+    def policy(self, name: str | None) -> KeyPolicy | None:
+        """The models and limits of the key named `name`, when it has any."""
+        return self.policies.get(name) if self.policies and name is not None else None
+
     @property
     def open(self) -> bool:
         """No keys configured: every request is let in (allowed on loopback only)."""

@@ -1,4 +1,5 @@
-"""Durations as CLIProxyAPI's config writes them: "90s", "30m", "1h", "1h30m", or seconds."""
+"""Durations as CLIProxyAPI's config writes them: "90s", "30m", "1h", "1h30m", or seconds;
+days and weeks ("7d", "2w") for reporting periods."""
 
 from __future__ import annotations
 
@@ -6,8 +7,8 @@ import re
 
 __all__ = ["parse_duration"]
 
-_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
-_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w)")
+_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86_400.0, "w": 604_800.0}
 
 
 def parse_duration(text: str) -> float:

@@ -178,7 +178,7 @@ class FrontDoor:
         if path == "/v1/models" or path.startswith(("/v1/models/", "/v1beta/models")):
             _allow(scope["method"], "GET", path)
             exchange.key_name = runtime.keys.check(scope)
-            policy = runtime.keys.policies.get(exchange.key_name or "") if runtime.keys.policies else None
+            policy = runtime.keys.policy(exchange.key_name)
             body = self.models.answer(runtime, scope, policy.allows if policy and policy.models else None)
             await _send_json(send, exchange, runtime.redactor, 200, body)
         elif path == "/metrics" and runtime.config.metrics.enabled:
@@ -231,7 +231,7 @@ class FrontDoor:
         decoded = codec.decode(raw, scope)
         exchange.model = decoded.model
         exchange.stream = decoded.stream
-        policy = runtime.keys.policies.get(exchange.key_name or "") if runtime.keys.policies else None
+        policy = runtime.keys.policy(exchange.key_name)
         if policy is not None:
             await self._admit(policy, decoded.model, exchange)
         route = runtime.catalog.route(decoded.model)

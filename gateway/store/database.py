@@ -17,7 +17,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 
 import psycopg
 
-__all__ = ["Database", "StoreError", "Transaction", "open_database", "redact_url", "url_secrets"]
+__all__ = ["MEMORY", "Database", "StoreError", "Transaction", "open_database", "redact_url", "url_secrets"]
 
 T = TypeVar("T")
 Params = Sequence[Any]
@@ -29,6 +29,8 @@ ACCEPTED = (
 # How long SQLite waits for another process's write lock before giving up, in seconds.
 SQLITE_BUSY_TIMEOUT = 30.0
 CONNECT_TIMEOUT_SECONDS = 5
+# The name of an in-memory SQLite database: one per connection, so it cannot be opened twice.
+MEMORY = "sqlite://"
 
 
 class StoreError(Exception):
@@ -225,7 +227,7 @@ def open_database(url: str) -> Database:
 def _open_sqlite(url: str) -> Database:
     rest = url[len("sqlite://") :]
     if rest in ("", "/:memory:"):
-        return Database("sqlite", lambda: _connect_sqlite(":memory:"), name="sqlite://")
+        return Database("sqlite", lambda: _connect_sqlite(":memory:"), name=MEMORY)
     if not rest.startswith("/") or rest == "/" or "?" in rest:
         raise StoreError(f"store URL {redact_url(url)!r} is not a SQLite file URL: write one of {ACCEPTED}")
     path = Path(rest[1:])

@@ -14,12 +14,11 @@ from typing import Any
 
 import orjson
 
+from gateway.config.durations import parse_duration
 from gateway.store.ledger import METRICS, UsageReport, check_group_by
 
 __all__ = ["FORMATS", "parse_group_by", "parse_when", "render"]
 
-_RELATIVE = re.compile(r"(\d+(?:\.\d+)?)([smhdw])")
-_UNIT_SECONDS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
 _EPOCH = re.compile(r"\d+(?:\.\d+)?")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 WHEN_FORMS = (
@@ -31,10 +30,12 @@ WHEN_FORMS = (
 def parse_when(value: str, now: float) -> float:
     """Epoch seconds for `value`, relative durations counted back from `now`."""
     text = value.strip()
-    if match := _RELATIVE.fullmatch(text):
-        return now - float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
     if _EPOCH.fullmatch(text):
         return float(text)
+    try:
+        return now - parse_duration(text)
+    except ValueError:
+        pass
     try:
         if _DATE.fullmatch(text):
             return datetime.combine(date.fromisoformat(text), datetime.min.time(), UTC).timestamp()

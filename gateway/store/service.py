@@ -15,7 +15,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 
 from gateway.config.models import StoreConfig
-from gateway.store.database import Database, StoreError, open_database, redact_url
+from gateway.store.database import MEMORY, Database, StoreError, open_database, redact_url
 from gateway.store.ledger import Ledger, LedgerWriter, UsageRow
 from gateway.store.migrations import migrate
 
@@ -90,7 +90,7 @@ class UsageLedger:
             # On the event loop, another process's write lock (workers sharing the file) is
             # waited for briefly; a batch that cannot get it is kept for the next flush.
             await asyncio.to_thread(db.execute, f"PRAGMA busy_timeout = {LOOP_BUSY_TIMEOUT_MS}")
-        if sqlite and self.url.rstrip("/") not in ("sqlite:", "sqlite:/:memory:"):
+        if sqlite and db.name != MEMORY:
             # The writer works on the event loop: a long report must never hold its connection.
             try:
                 self._reader = await asyncio.to_thread(open_database, self.url)
@@ -118,15 +118,6 @@ class UsageLedger:
     async def flush(self) -> None:
         if self._writer is not None:
             await self._writer.flush()
-
-    async def opened(self, timeout: float | None = None) -> bool:
-        """Waits until the ledger is open, at most `timeout` seconds; True when it is."""
-        if self._opening is not None:
-            try:
-                await asyncio.wait_for(asyncio.shield(self._opening), timeout)
-            except TimeoutError:
-                return False
-        return self.ledger is not None
 
     async def first_attempt(self, timeout: float) -> bool:
         """Waits for the first attempt to open (at most `timeout` seconds): a database that

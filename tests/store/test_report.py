@@ -24,6 +24,7 @@ NOW = datetime(2026, 12, 10, 12, 0, tzinfo=UTC).timestamp()
         ("2w", NOW - 14 * 86400),
         ("90s", NOW - 90),
         ("1.5h", NOW - 5400),
+        ("1d12h", NOW - 36 * 3600),  # the config's duration grammar: parts add up
         (" 7d ", NOW - 7 * 86400),
         ("2026-12-01", datetime(2026, 12, 1, tzinfo=UTC).timestamp()),
         ("2026-12-01T08:30:00", datetime(2026, 12, 1, 8, 30, tzinfo=UTC).timestamp()),
