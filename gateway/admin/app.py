@@ -19,7 +19,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from gateway.admin import schemas
-from gateway.admin.catalog import CATALOG
+from gateway.config.provider_types import CATALOG
 from gateway.admin.guard import ManagementGuard
 from gateway.admin.openapi import Operation, Query, document
 from gateway.config.models import RemoteManagement

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
-from gateway.admin.catalog import ProviderType
+from gateway.config.provider_types import ProviderType
 
 __all__ = ["Catalog", "ErrorBody", "ErrorDetail", "UsageReport", "UsageRow", "UsageTotals"]
 

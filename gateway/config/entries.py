@@ -23,6 +23,7 @@ __all__ = [
     "OpenAICompatEntry",
     "ProviderKeyEntry",
     "TimeoutOverride",
+    "When",
 ]
 
 
@@ -52,6 +53,28 @@ class ModelCost(Frozen):
     cache_write: float | None = Field(default=None, ge=0)
 
 
+class When(Frozen):
+    """Which requests a model takes; every condition given must hold (unset: any request).
+
+    A target whose model does not take a request is skipped for it, as if it were not in the
+    pool, so a pool may hold, say, a vision model for requests with images only.
+    """
+
+    stream: bool | None = None
+    # The request offers tools (`tools` in any dialect).
+    tools: bool | None = None
+    # The request carries an image (OpenAI image_url, Anthropic image, Responses input_image,
+    # Gemini inline or file data).
+    images: bool | None = None
+    # The client key's name is one of these.
+    client_keys: tuple[str, ...] | None = None
+    # The client's dialect is one of these: openai, anthropic, gemini, responses.
+    dialects: tuple[str, ...] | None = None
+    # The request body's size in bytes (a measure of prompt length that costs nothing to read).
+    min_request_bytes: int | None = Field(default=None, ge=0)
+    max_request_bytes: int | None = Field(default=None, ge=0)
+
+
 class ModelEntry(Frozen):
     """`name` is what the upstream receives; `alias` is an extra id clients may use.
 
@@ -70,6 +93,11 @@ class ModelEntry(Frozen):
     cost_per_1k_cache_read: float | None = Field(default=None, ge=0)
     cost_per_1k_cache_write: float | None = Field(default=None, ge=0)
     multiplier: float = Field(default=1.0, ge=0)
+    # Merged into the upstream request body (over the entry's own `advanced-json`, key by key).
+    advanced_json: dict[str, Any] = {}
+    when: When | None = None
+    # Labels for operators (listings, the admin page); routing does not read them.
+    tags: tuple[str, ...] = ()
 
     @model_validator(mode="after")
     def _one_price_spelling(self) -> ModelEntry:
@@ -122,6 +150,9 @@ class _Entry(Frozen):
     headers: tuple[tuple[str, str], ...] = ()
     excluded_models: tuple[str, ...] = ()
     timeouts: TimeoutOverride = TimeoutOverride()
+    # Fields merged into every upstream request body of this entry (objects merged key by key,
+    # anything else replaced): provider options such as `{"reasoning_effort": "low"}`.
+    advanced_json: dict[str, Any] = {}
 
     @field_validator("headers", mode="before")
     @classmethod
@@ -167,6 +198,8 @@ class ProviderKeyEntry(_Entry):
     """One key of a native-dialect provider (`claude-api-key`, `gemini-api-key`, `codex-api-key`)."""
 
     api_key: SecretStr
+    # Shown in logs and metrics; default `<block>[<index>]`.
+    name: str | None = Field(default=None, min_length=1)
     base_url: str | None = None
     models: tuple[ModelEntry, ...] | None = None
     priority: int = 0

@@ -25,6 +25,7 @@ from gateway.config.entries import (
     OpenAICompatEntry,
     ProviderKeyEntry,
     TimeoutOverride,
+    When,
 )
 
 __all__ = [
@@ -56,6 +57,7 @@ __all__ = [
     "TimeoutConfig",
     "TimeoutOverride",
     "TracingConfig",
+    "When",
 ]
 
 
@@ -115,12 +117,16 @@ class LoggingConfig(Frozen):
 
 
 class StoreConfig(Frozen):
-    """The database of the usage ledger: `sqlite:///path` (default: usage.db beside the config
-    file) or `postgresql://user@host/db` when replicas share one ledger."""
+    """The database of the usage ledger and of the providers added through the management API:
+    `sqlite:///path` (default: usage.db beside the config file) or `postgresql://user@host/db`
+    when replicas share them."""
 
     url: str | None = None
     # Usage rows are written in batches off the request path, at least this often.
     flush_interval_seconds: float = Field(default=1.0, gt=0)
+    # How often the providers stored through the management API are checked for changes made
+    # by other replicas (changes made through this process apply at once).
+    poll_interval_seconds: float = Field(default=2.0, gt=0)
 
 
 class StateConfig(Frozen):
@@ -243,11 +249,14 @@ class LimitsConfig(Frozen):
 
 
 class RemoteManagement(Frozen):
-    """Parsed for compatibility; the management API comes in a later release."""
+    """The management API under /v0/management: on only when `secret-key` is set, and for
+    loopback clients only unless `allow-remote`."""
 
     secret_key: SecretStr | None = None
     allow_remote: bool = False
     disable_control_panel: bool = True
+    # The model id that serves the active model set through the API (then its fallback).
+    default_model_id: str = Field(default="default", min_length=1)
 
 
 class GatewayConfig(Frozen):

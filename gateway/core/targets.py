@@ -6,9 +6,11 @@ state books and the observers, so they sit below all of them. Frozen: a reload b
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
-from gateway.config.models import ModelCost, TimeoutConfig
+from gateway.config.models import ModelCost, TimeoutConfig, When
 
 __all__ = ["Credential", "Provider", "Target"]
 
@@ -48,3 +50,7 @@ class Target:
     priority: int = 0
     # The model's configured price; None: looked up in the price book by upstream model.
     price: ModelCost | None = None
+    # Fields merged into the upstream body (entry's and model's `advanced-json`); None: none.
+    extra: Mapping[str, Any] | None = field(default=None, compare=False)
+    # The requests this target takes (`when:`); None: any.
+    when: When | None = None

@@ -231,6 +231,7 @@ class FrontDoor:
         decoded = codec.decode(raw, scope)
         exchange.model = decoded.model
         exchange.stream = decoded.stream
+        exchange.request_bytes = len(raw)
         policy = runtime.keys.policy(exchange.key_name)
         if policy is not None:
             await self._admit(policy, decoded.model, exchange)

@@ -89,6 +89,7 @@ class Exchange:
     key_name: str | None = None
     model: str | None = None
     stream: bool = False
+    request_bytes: int = 0
     route: str | None = None
     attempts: list[Attempt] = field(default_factory=list)
     time_to_first_byte: float | None = None

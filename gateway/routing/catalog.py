@@ -18,6 +18,7 @@ from gateway.config.models import GatewayConfig, ModelEntry
 from gateway.config.routes import client_ids, is_excluded
 from gateway.core.errors import ClientError
 from gateway.core.targets import Credential, Provider, Target
+from gateway.routing.conditions import merge_advanced
 
 __all__ = ["Catalog", "Pool", "Route", "build_catalog"]
 
@@ -69,6 +70,7 @@ class _Entry:
     excluded: tuple[str, ...]
     # Also pass `prefix/<anything>` through when models are listed (discovered Ollama models).
     passthrough: bool = False
+    advanced_json: Mapping[str, object] | None = None
 
 
 class Catalog:
@@ -99,7 +101,7 @@ class Catalog:
         prefix, sep, rest = model.partition("/")
         entries = self._passthrough.get(prefix, ()) if sep and rest else ()
         targets = tuple(
-            Target(credential, rest, credential.priority)
+            Target(credential, rest, credential.priority, extra=entry.advanced_json or None)
             for entry in entries
             if not is_excluded(rest, entry.excluded)
             for credential in entry.credentials
@@ -183,7 +185,14 @@ def _entries(config: GatewayConfig, discovered: Mapping[str, tuple[str, ...]]) -
             base.merged(entry.timeouts),
         )
         keys = [(k.api_key.get_secret_value(), k.priority) for k in entry.api_key_entries]
-        yield _Entry(provider, _credentials(provider, keys), entry.prefix, entry.models, entry.excluded_models)
+        yield _Entry(
+            provider,
+            _credentials(provider, keys),
+            entry.prefix,
+            entry.models,
+            entry.excluded_models,
+            advanced_json=entry.advanced_json,
+        )
     for azure in config.azure_openai:
         if azure.disabled:
             continue
@@ -197,7 +206,14 @@ def _entries(config: GatewayConfig, discovered: Mapping[str, tuple[str, ...]]) -
             api_version=azure.api_version,
         )
         keys = [(k.api_key.get_secret_value(), k.priority) for k in azure.api_key_entries]
-        yield _Entry(provider, _credentials(provider, keys), azure.prefix, azure.models, azure.excluded_models)
+        yield _Entry(
+            provider,
+            _credentials(provider, keys),
+            azure.prefix,
+            azure.models,
+            azure.excluded_models,
+            advanced_json=azure.advanced_json,
+        )
     for ollama in config.ollama:
         if ollama.disabled:
             continue
@@ -219,6 +235,7 @@ def _entries(config: GatewayConfig, discovered: Mapping[str, tuple[str, ...]]) -
             models,
             ollama.excluded_models,
             passthrough=ollama.models is None,
+            advanced_json=ollama.advanced_json,
         )
     for mock in config.mock:
         if mock.disabled:
@@ -238,7 +255,7 @@ def _entries(config: GatewayConfig, discovered: Mapping[str, tuple[str, ...]]) -
             base_url = item.base_url or DEFAULT_BASE_URLS[dialect]
             key = item.api_key.get_secret_value()
             provider = Provider(
-                f"{block}[{index}]",
+                item.name or f"{block}[{index}]",
                 dialect,
                 base_url,
                 item.headers,
@@ -246,7 +263,12 @@ def _entries(config: GatewayConfig, discovered: Mapping[str, tuple[str, ...]]) -
                 base.merged(item.timeouts),
             )
             yield _Entry(
-                provider, _credentials(provider, [(key, item.priority)]), item.prefix, item.models, item.excluded_models
+                provider,
+                _credentials(provider, [(key, item.priority)]),
+                item.prefix,
+                item.models,
+                item.excluded_models,
+                advanced_json=item.advanced_json,
             )
 
 
@@ -276,9 +298,15 @@ def build_catalog(config: GatewayConfig, discovered: Mapping[str, tuple[str, ...
                 owners.setdefault(client_id, entry.provider.name)
                 chain = fallbacks.setdefault(client_id, [])
                 chain.extend(f for f in model.fallbacks if f not in chain)
+                extra = merge_advanced(entry.advanced_json or {}, model.advanced_json) or None
                 for credential in entry.credentials:
                     target = Target(
-                        credential, upstream_name(model), model.priority + credential.priority, model.price()
+                        credential,
+                        upstream_name(model),
+                        model.priority + credential.priority,
+                        model.price(),
+                        extra=extra,
+                        when=model.when,
                     )
                     if target not in pool:
                         pool.append(target)

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
 import orjson
@@ -26,11 +26,12 @@ from gateway.core.targets import Target
 from gateway.observe.dropped import DroppedFields
 from gateway.observe.exchange import Attempt, Exchange
 from gateway.routing.catalog import Pool, Route
+from gateway.routing.conditions import RequestFacts, merge_advanced
 from gateway.routing.planner import Planner
 from gateway.state.affinity import SessionAffinity
 from gateway.state.breaker import CircuitBreaker
 from gateway.state.cooldowns import CooldownStore
-from gateway.upstream.adapters import ADAPTERS, DIALECTS
+from gateway.upstream.adapters import ADAPTERS, DIALECTS, Outgoing
 from gateway.upstream.answers import Answer, ClientSide, StreamAnswer
 from gateway.upstream.attempt import AttemptRunner
 from gateway.upstream.failures import (
@@ -109,6 +110,8 @@ class Failover:
         failures: list[AttemptFailure] = []
         recovers_at = float("inf")
         exchange.route = route.id
+        facts: RequestFacts | None = None
+        passed_over = False
         for pool in route.pools:
             plan = self.planner.plan(pool, self.clock())
             recovers_at = min(recovers_at, plan.recovers_at)
@@ -119,6 +122,18 @@ class Failover:
             for position, target in enumerate(targets):
                 if attempts > retries:
                     break
+                if target.when is not None:
+                    if facts is None:
+                        facts = RequestFacts(
+                            body,
+                            stream=stream,
+                            key_name=exchange.key_name,
+                            dialect=exchange.dialect,
+                            size=exchange.request_bytes,
+                        )
+                    if not facts.meets(target.when):
+                        passed_over = True
+                        continue
                 # A half-open circuit admits one trial: claimed only when the attempt is made.
                 if position < plan.last_resort_from and not self.breaker.claim(
                     target.credential.id, target.upstream_model, self.clock()
@@ -137,6 +152,14 @@ class Failover:
                     attempts += failure.sent
             if len(route.pools) > 1:
                 log.warning("pool %r of %r exhausted; falling back", pool.id, route.id)
+        if passed_over and not failures and recovers_at == float("inf"):
+            raise ClientError(
+                400,
+                f"No model behind {route.id!r} takes this request: their `when` conditions (stream, tools, "
+                "images, client key, dialect or size) leave none; ask for another model.",
+                param="model",
+                code="no_matching_route",
+            )
         raise self._give_up(route, failures, recovers_at)
 
     async def _try(
@@ -174,6 +197,8 @@ class Failover:
             ) from None
         if outgoing.ignored:
             self.dropped.record(adapter.dialect, outgoing.ignored)
+        if target.extra:
+            outgoing = with_extra(outgoing, target.extra)
         credential, model = target.credential.id, target.upstream_model
         started = self.monotonic()
         try:
@@ -258,6 +283,15 @@ class Failover:
             if not isinstance(failure, RateLimitedFailure):
                 return failure.error
         return tried[-1].error
+
+
+def with_extra(outgoing: Outgoing, extra: Mapping[str, Any]) -> Outgoing:
+    """The upstream body with the target's `advanced-json` merged over it (the operator's
+    setting wins over the client's, objects merged key by key)."""
+    document = orjson.loads(outgoing.content)
+    if not isinstance(document, dict):
+        return outgoing
+    return replace(outgoing, content=orjson.dumps(merge_advanced(document, extra)))
 
 
 def _record(exchange: Exchange, attempt: Attempt) -> None:
