@@ -39,6 +39,9 @@ from gateway.state.limits import Limiter, MemoryLimiter, period_bounds, period_s
 from gateway.state.response_store import ResponseStore
 from gateway.state.shared import SharedState
 from gateway.store.ledger import Ledger
+from gateway.store.managed import ManagedProviders
+from gateway.store.providers import Managed
+from gateway.store.secret_box import ENCRYPTION_KEY_ENV, EncryptionKeyError, SecretBox
 from gateway.store.service import UsageLedger, store_url
 from gateway.upstream.attempt import AttemptRunner
 from gateway.upstream.client import Upstreams
@@ -84,6 +87,7 @@ class Gateway:
         transports: dict[str, Transport] | None = None,
         observers: Sequence[ExchangeObserver] = (access_log,),
         metrics_dir: str | None = None,
+        environ: Mapping[str, str] | None = None,
     ) -> None:
         self.clock = clock
         self.holder = RuntimeHolder(Runtime(config, created=int(clock())))
@@ -139,15 +143,28 @@ class Gateway:
             else None
         )
         self.limiter: Limiter = self.shared.limiter if self.shared is not None else MemoryLimiter()
+        url = store_url(config.store, config_path)
+        environ = os.environ if environ is None else environ
+        # Providers, chains and the active model added through the management API.
+        self.managed = ManagedProviders(
+            url,
+            SecretBox.from_value(environ.get(ENCRYPTION_KEY_ENV)),
+            apply=self._apply_managed,
+            interval=lambda: self.holder.current.config.store.poll_interval_seconds,
+        )
         self.usage = UsageLedger(
-            store_url(config.store, config_path),
+            url,
             interval=config.store.flush_interval_seconds,
             on_open=self._seed_budgets,
         )
         # Spans over OTLP when tracing.otlp-endpoint is set (read at start).
         self.tracing = Tracing.create(config.tracing.otlp_endpoint, config.tracing.service_name)
         self.management = management_app(
-            settings=lambda: self.holder.current.config.remote_management, usage=self.usage, clock=clock
+            settings=lambda: self.holder.current.config.remote_management,
+            usage=self.usage,
+            clock=clock,
+            managed=self.managed,
+            runtime=lambda: self.holder.current,
         )
         self.front_door = FrontDoor(
             self.holder,
@@ -233,8 +250,18 @@ class Gateway:
         return next((entry for entry in self.holder.current.config.mock if entry.name == name), None)
 
     def apply(self, config: GatewayConfig) -> str:
-        """Swaps in a new config; state of credentials it keeps survives (stable ids)."""
-        previous = self.holder.replace(self.holder.current.with_config(config))
+        """Swaps in a new config.yaml (the store's providers stay laid over it); state of
+        credentials it keeps survives (stable ids)."""
+        return self._swap(self.holder.current.with_config(config))
+
+    def _apply_managed(self, managed: Managed) -> None:
+        """Swaps in the store's providers, chains and active model as they are now."""
+        summary = self._swap(self.holder.current.with_managed(managed))
+        log.info("providers from the store (version %d) applied: %s", managed.version, summary)
+
+    def _swap(self, runtime: Runtime) -> str:
+        previous = self.holder.replace(runtime)
+        config = runtime.config
         self.planner.strategy = config.routing.strategy
         self.cooldowns.policy = config.cooldown
         self.breaker.configure(config.circuit_breaker, degraded_ms=config.health_check.degraded_threshold_ms)
@@ -250,7 +277,7 @@ class Gateway:
             + 5.0
         )
         asyncio.get_running_loop().call_later(grace, lambda: self._spawn(self._retire_sessions()))
-        before, after = set(previous.catalog.pools), set(self.holder.current.catalog.pools)
+        before, after = set(previous.catalog.pools), set(runtime.catalog.pools)
         return f"{len(after)} model id(s), {len(after - before)} added, {len(before - after)} removed"
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
@@ -321,6 +348,16 @@ class Gateway:
                 # Open before serving when the database answers at once (SQLite, a reachable
                 # PostgreSQL); else it keeps trying in the background while requests are served.
                 await self.usage.first_attempt(timeout=STORE_OPEN_SECONDS)
+                try:
+                    await asyncio.wait_for(self.managed.open(), STORE_OPEN_SECONDS)
+                except TimeoutError:
+                    log.error("provider store: no answer in %.0f s; retrying in the background", STORE_OPEN_SECONDS)
+                except EncryptionKeyError as exc:
+                    # Nothing was written: the gateway stops here with what to do.
+                    log.error("%s", exc)
+                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    return
+                self.managed.start()
                 if self.worker_metrics is not None:
                     self.worker_metrics.start()
                 self.discovery.start()
@@ -334,6 +371,7 @@ class Gateway:
                     await self.watcher.stop()
                 await self.discovery.stop()
                 await self.prober.stop()
+                await self.managed.aclose()
                 for task in list(self._tasks):
                     task.cancel()
                 await self.upstreams.aclose()

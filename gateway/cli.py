@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from gateway.clients.keys import exposure_problem
 from gateway.config.loader import ConfigError, Problem, load_config
+from gateway.config.models import GatewayConfig
 from gateway.observe.logs import configure
 from gateway.observe.worker_metrics import METRICS_DIR_ENV
 from gateway.routing.catalog import build_catalog
@@ -37,7 +38,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _with_default_command(argv: list[str]) -> list[str]:
-    if not argv or argv[0] not in ("serve", "check-config", "usage", "-h", "--help", "--version"):
+    if not argv or argv[0] not in ("serve", "check-config", "usage", "rotate-key", "-h", "--help", "--version"):
         return ["serve", *argv]
     return argv
 
@@ -70,6 +71,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     usage.add_argument("--format", default="table", choices=["table", "json", "csv"])
     usage.set_defaults(run=_usage)
+    rotate = commands.add_parser(
+        "rotate-key", help="re-encrypt every stored secret with the first key of ENCRYPTION_KEY"
+    )
+    rotate.add_argument("--config", default="config.yaml", help="path of config.yaml (default: %(default)s)")
+    rotate.set_defaults(run=_rotate_key)
     return parser
 
 
@@ -111,6 +117,16 @@ def _check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_config(path: str) -> GatewayConfig | None:
+    """The config for a command that only reads it; None (problems printed) if it is broken."""
+    try:
+        config, _ = load_config(path, os.environ)
+    except ConfigError as exc:
+        _report(f"llm-gateway: cannot read {path}, it has {len(exc.problems)} problem(s):", exc.problems)
+        return None
+    return config
+
+
 def _usage(args: argparse.Namespace) -> int:
     """The ledger's report, read straight from the store the gateway writes."""
     import time
@@ -121,10 +137,8 @@ def _usage(args: argparse.Namespace) -> int:
     from gateway.store.report import parse_group_by, parse_when, render
     from gateway.store.service import store_url
 
-    try:
-        config, _ = load_config(args.config, os.environ)
-    except ConfigError as exc:
-        _report(f"llm-gateway: cannot read {args.config}, it has {len(exc.problems)} problem(s):", exc.problems)
+    config = _read_config(args.config)
+    if config is None:
         return 1
     now = time.time()
     try:
@@ -145,6 +159,41 @@ def _usage(args: argparse.Namespace) -> int:
         print(f"llm-gateway usage: {exc}", file=sys.stderr)
         return 1
     print(render(report, args.format), end="" if args.format == "csv" else "\n")
+    return 0
+
+
+def _rotate_key(args: argparse.Namespace) -> int:
+    """ENCRYPTION_KEY=new,old llm-gateway rotate-key: afterwards `new` alone opens the store."""
+    from gateway.store.database import StoreError, open_database
+    from gateway.store.migrations import migrate
+    from gateway.store.providers import ManagedError, ProviderStore
+    from gateway.store.secret_box import ENCRYPTION_KEY_ENV, EncryptionKeyError, SecretBox
+    from gateway.store.service import store_url
+
+    config = _read_config(args.config)
+    if config is None:
+        return 1
+    try:
+        box = SecretBox.from_value(os.environ.get(ENCRYPTION_KEY_ENV))
+        if box is None:
+            raise EncryptionKeyError(
+                "ENCRYPTION_KEY is not set: put the new key first and the old one after it, comma-separated."
+            )
+        db = open_database(store_url(config.store, args.config))
+        try:
+            migrate(db)
+            store = ProviderStore(db, box)
+            store.check_key()
+            count = store.rotate()
+        finally:
+            db.close()
+    except (EncryptionKeyError, StoreError, ManagedError) as exc:
+        print(f"llm-gateway rotate-key: {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"llm-gateway rotate-key: {count} secret(s) re-encrypted with the first key; "
+        + ("the other keys may now be dropped from ENCRYPTION_KEY." if box.count > 1 else "nothing else to drop.")
+    )
     return 0
 
 
@@ -201,10 +250,18 @@ def _serve(args: argparse.Namespace) -> int:
     if args.workers == 1:
         from gateway.app import Gateway
         from gateway.server import GatewayServer
+        from gateway.store.secret_box import EncryptionKeyError
 
-        app = Gateway(config, config_path=os.path.abspath(args.config))
+        try:
+            app = Gateway(config, config_path=os.path.abspath(args.config))
+        except EncryptionKeyError as exc:
+            print(f"llm-gateway: cannot start: {exc}", file=sys.stderr)
+            return 1
         server = GatewayServer(uvicorn.Config(app, **options), gateway=app, delay=config.shutdown.delay_seconds)
         server.run()
+        if not server.started:
+            # Start-up refused (a wrong ENCRYPTION_KEY, say); the log said why.
+            return 3
     else:
         # Each worker process loads the file itself; the path travels in the environment, and
         # so does the directory where workers leave their metrics for each other.

@@ -18,21 +18,43 @@ from gateway.config.secrets import config_secrets
 from gateway.core.redaction import Redactor
 from gateway.observe.pricing import PriceBook
 from gateway.routing.catalog import Catalog, build_catalog
+from gateway.store.overlay import overlay
+from gateway.store.providers import Managed
 
 __all__ = ["Runtime", "RuntimeHolder"]
 
 
 class Runtime:
-    __slots__ = ("config", "catalog", "keys", "models_body", "created", "discovered", "redactor", "prices")
+    """`base` is config.yaml as read; `config` is it with the store's providers laid over
+    (`managed`), and is what every stage reads."""
+
+    __slots__ = (
+        "base",
+        "managed",
+        "config",
+        "catalog",
+        "keys",
+        "models_body",
+        "created",
+        "discovered",
+        "redactor",
+        "prices",
+    )
 
     def __init__(
         self,
-        config: GatewayConfig,
+        base: GatewayConfig,
         *,
         created: int,
         discovered: Mapping[str, tuple[str, ...]] | None = None,
         redactor: Redactor | None = None,
+        managed: Managed | None = None,
     ) -> None:
+        self.base = base
+        self.managed = managed
+        config = base
+        if managed is not None:
+            config = overlay(base, managed, default_id=base.remote_management.default_model_id)
         self.config = config
         # Secrets of this config and of every earlier one: requests may still use those.
         self.redactor = (redactor or Redactor(())).union(config_secrets(config))
@@ -43,11 +65,20 @@ class Runtime:
         self.created = created
         self.models_body = orjson.dumps({"object": "list", "data": self.model_objects()})
 
-    def with_config(self, config: GatewayConfig) -> Runtime:
-        return Runtime(config, created=self.created, discovered=self.discovered, redactor=self.redactor)
+    def with_config(self, base: GatewayConfig) -> Runtime:
+        return Runtime(
+            base, created=self.created, discovered=self.discovered, redactor=self.redactor, managed=self.managed
+        )
 
     def with_discovered(self, discovered: Mapping[str, tuple[str, ...]]) -> Runtime:
-        return Runtime(self.config, created=self.created, discovered=discovered, redactor=self.redactor)
+        return Runtime(
+            self.base, created=self.created, discovered=discovered, redactor=self.redactor, managed=self.managed
+        )
+
+    def with_managed(self, managed: Managed) -> Runtime:
+        return Runtime(
+            self.base, created=self.created, discovered=self.discovered, redactor=self.redactor, managed=managed
+        )
 
     def model_objects(self) -> list[dict[str, Any]]:
         objects = [self.model_object(pool.id, pool.owned_by) for pool in self.catalog.pools.values()]

@@ -1,8 +1,8 @@
 """The management API: a Starlette app mounted at /v0/management, behind `ManagementGuard`.
 
-Today: the usage report, the catalog of provider types and the OpenAPI document; providers,
-models and chains at run time build on it. Every endpoint is listed once in `OPERATIONS`, which
-the OpenAPI document is built from.
+The usage report, the catalog of provider types, providers with their models, chains and the
+active and fallback model (`providers_api`), and the OpenAPI document. Every endpoint is listed
+once in an `OPERATIONS` tuple, which the OpenAPI document is built from.
 """
 
 from __future__ import annotations
@@ -19,11 +19,15 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from gateway.admin import schemas
-from gateway.config.provider_types import CATALOG
 from gateway.admin.guard import ManagementGuard
 from gateway.admin.openapi import Operation, Query, document
+from gateway.admin.providers_api import OPERATIONS as PROVIDER_OPERATIONS
+from gateway.admin.providers_api import ProvidersApi
 from gateway.config.models import RemoteManagement
+from gateway.config.provider_types import CATALOG
+from gateway.runtime import Runtime
 from gateway.store.ledger import Ledger
+from gateway.store.managed import ManagedProviders
 from gateway.store.report import parse_group_by, parse_when, render
 
 __all__ = ["OPERATIONS", "UsageSource", "management_app"]
@@ -44,6 +48,7 @@ OPERATIONS = (
         also_csv=True,
     ),
     Operation("GET", "/catalog", "The provider types the gateway can drive and what each needs.", schemas.Catalog),
+    *PROVIDER_OPERATIONS,
 )
 
 
@@ -56,7 +61,12 @@ class UsageSource(Protocol):
 
 
 def management_app(
-    *, settings: Callable[[], RemoteManagement], usage: UsageSource, clock: Callable[[], float]
+    *,
+    settings: Callable[[], RemoteManagement],
+    usage: UsageSource,
+    clock: Callable[[], float],
+    managed: ManagedProviders,
+    runtime: Callable[[], Runtime],
 ) -> Starlette:
     async def usage_report(request: Request) -> Response:
         params = request.query_params
@@ -92,6 +102,7 @@ def management_app(
             Route("/usage", usage_report, methods=["GET"]),
             Route("/catalog", catalog, methods=["GET"]),
             Route("/openapi.json", openapi, methods=["GET"]),
+            *ProvidersApi(managed, runtime).routes(),
         ],
         middleware=[Middleware(ManagementGuard, settings=settings)],
     )

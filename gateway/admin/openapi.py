@@ -3,6 +3,7 @@ endpoints answer with, so it cannot drift from them."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,6 +12,7 @@ from pydantic import BaseModel
 __all__ = ["Operation", "Query", "document"]
 
 REF = "#/components/schemas/{model}"
+PATH_PARAMETER = re.compile(r"\{(\w+)\}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +30,8 @@ class Operation:
     response: type[BaseModel]
     query: tuple[Query, ...] = ()
     also_csv: bool = False
+    body: type[BaseModel] | None = None
+    status: int = 200
 
 
 def document(operations: tuple[Operation, ...], *, prefix: str, version: str, error: type[BaseModel]) -> dict[str, Any]:
@@ -45,7 +49,11 @@ def document(operations: tuple[Operation, ...], *, prefix: str, version: str, er
         content: dict[str, Any] = {"application/json": {"schema": ref(operation.response)}}
         if operation.also_csv:
             content["text/csv"] = {"schema": {"type": "string"}}
-        parameters = [
+        parameters: list[dict[str, Any]] = [
+            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+            for name in PATH_PARAMETER.findall(operation.path)
+        ]
+        parameters += [
             {
                 "name": q.name,
                 "in": "query",
@@ -55,17 +63,27 @@ def document(operations: tuple[Operation, ...], *, prefix: str, version: str, er
             }
             for q in operation.query
         ]
-        paths.setdefault(prefix + operation.path, {})[operation.method.lower()] = {
+        responses: dict[str, Any] = {
+            str(operation.status): {"description": "OK", "content": content},
+            "400": {"description": "A parameter is wrong; the message says which.", **failure},
+            "401": {"description": "Missing or wrong management key.", **failure},
+            "403": {"description": "Not a loopback client and allow-remote is off.", **failure},
+        }
+        if "{" in operation.path:
+            responses["404"] = {"description": "No such id; the message says where to list them.", **failure}
+        if operation.method != "GET":
+            responses["409"] = {"description": "A guard refuses the change; the message says why.", **failure}
+            responses["503"] = {"description": "The store's database is not open.", **failure}
+        entry: dict[str, Any] = {
             "summary": operation.summary,
             "parameters": parameters,
-            "responses": {
-                "200": {"description": "OK", "content": content},
-                "400": {"description": "A parameter is wrong; the message says which.", **failure},
-                "401": {"description": "Missing or wrong management key.", **failure},
-                "403": {"description": "Not a loopback client and allow-remote is off.", **failure},
-            },
+            "responses": responses,
             "security": [{"bearer": []}],
         }
+        if operation.body is not None:
+            entry["requestBody"] = {"required": True, "content": {"application/json": {"schema": ref(operation.body)}}}
+            responses["422"] = {"description": "The body is invalid; the message names the field.", **failure}
+        paths.setdefault(prefix + operation.path, {})[operation.method.lower()] = entry
     return {
         "openapi": "3.1.0",
         "info": {"title": "llm-gateway management API", "version": version},

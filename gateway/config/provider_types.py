@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-__all__ = ["CATALOG", "ProviderType"]
+__all__ = ["CATALOG", "TYPES", "ProviderType"]
 
 
 class ProviderType(BaseModel):
@@ -145,3 +145,5 @@ CATALOG: tuple[ProviderType, ...] = (
         known_models=(),
     ),
 )
+
+TYPES: dict[str, ProviderType] = {t.key: t for t in CATALOG}

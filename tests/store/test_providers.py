@@ -105,10 +105,91 @@ def test_a_wrong_encryption_key_is_refused_at_start_and_nothing_is_written(store
 
 
 def test_chains_are_named_ordered_lists(store):
-    store.set_chain("smart", ["team/gpt-4o", "claude/claude-sonnet-4-5"])
-    store.set_chain("smart", ["claude/claude-sonnet-4-5", "team/gpt-4o"])
-    assert store.chains() == {"smart": ("claude/claude-sonnet-4-5", "team/gpt-4o")}
-    store.delete_chain("smart")
-    assert store.chains() == {}
+    made = store.create_chain("smart", ["team/gpt-4o", "claude/claude-sonnet-4-5"])
+    with pytest.raises(Conflict, match="'smart'"):
+        store.create_chain("smart", ["team/gpt-4o"])
+    store.update_chain(made.id, models=["claude/claude-sonnet-4-5", "team/gpt-4o"])
+    assert [(c.name, c.models) for c in store.chains()] == [("smart", ("claude/claude-sonnet-4-5", "team/gpt-4o"))]
+    assert store.update_chain(made.id, name="clever").name == "clever"
+    store.delete_chain(made.id)
+    assert store.chains() == []
     with pytest.raises(NotFound):
-        store.delete_chain("smart")
+        store.delete_chain(made.id)
+
+
+def test_models_carry_routing_fields_and_one_default(store):
+    made = store.create_provider(
+        provider_type="openai-compatible", name="vllm", base_url="http://127.0.0.1:9/v1",
+        models=[{"model": "a"}, {"model": "b", "is_default": True, "tags": ["fast"], "when": {"stream": True},
+                "advanced_json": {"top_k": 5}, "cost_per_1k_input": 0.5, "cost_per_1k_output": 1.5}],
+    )  # fmt: skip
+    a, b = made.models
+    assert (a.is_default, b.is_default) == (False, True)
+    assert (b.tags, b.when, b.advanced_json, b.cost_per_1k_output) == (("fast",), {"stream": True}, {"top_k": 5}, 1.5)
+    changed = store.update_model(made.id, a.id, is_default=True, priority=3, alias="ay")
+    assert (changed.is_default, changed.priority, changed.alias) == (True, 3, "ay")
+    assert not next(m for m in store.provider(made.id).models if m.id == b.id).is_default
+    with pytest.raises(Conflict, match="default"):
+        store.update_model(made.id, a.id, is_default=False)
+    with pytest.raises(Conflict, match="already has"):
+        store.update_model(made.id, a.id, model="b")
+    store.record_test(a.id, "connected", 123.0, None)
+    tested = store.provider(made.id).models[0]
+    assert (tested.test_status, tested.test_latency_ms, tested.tested_at is not None) == ("connected", 123.0, True)
+
+
+def test_the_active_model_and_its_provider_stay_and_the_fallback_is_cleared(store):
+    team = store.create_provider(provider_type="openai", name="team", api_key=KEY, models=["gpt-4o", "gpt-4o-mini"])
+    spare = store.create_provider(provider_type="groq", name="spare", api_key=KEY, models=["llama", "qwen"])
+    store.set_model_setting("active", "team^gpt-4o")
+    store.set_model_setting("fallback", "spare/llama")
+    with pytest.raises(Conflict, match="active model"):
+        store.delete_model(team.id, team.models[0].id)
+    with pytest.raises(Conflict, match="make another model active"):
+        store.delete_provider(team.id)
+    store.delete_model(team.id, team.models[1].id)  # not the active one: fine
+    store.delete_model(spare.id, spare.models[0].id)  # the fallback: cleared
+    assert store.settings() == ("team^gpt-4o", None)
+    store.set_model_setting("fallback", "spare/qwen")
+    store.delete_provider(spare.id)
+    assert store.settings() == ("team^gpt-4o", None)
+
+
+def test_every_change_bumps_the_version_and_a_snapshot_holds_secrets_in_clear(store):
+    start = store.version()
+    made = store.create_provider(
+        provider_type="openai", name="team", api_key=KEY, headers={"X-Api-Token": "tok-secret-9876", "X-Org": "acme"},
+        models=["gpt-4o"],
+    )  # fmt: skip
+    store.create_chain("smart", ["team/gpt-4o"])
+    store.set_model_setting("active", "team/gpt-4o")
+    assert store.version() == start + 3
+    listed = store.provider(made.id)
+    assert listed.api_key is None and listed.headers == {"X-Api-Token": "****9876", "X-Org": "acme"}
+    snapshot = store.snapshot()
+    (provider,) = snapshot.providers
+    assert provider.api_key == KEY and provider.headers["X-Api-Token"] == "tok-secret-9876"
+    assert (snapshot.active_model, snapshot.version) == ("team/gpt-4o", start + 3)
+    assert [c.name for c in snapshot.chains] == ["smart"]
+
+
+def test_rotation_re_encrypts_every_secret_with_the_first_key(store, db):
+    store.check_key()
+    made = store.create_provider(
+        provider_type="openai", name="team", api_key=KEY, headers={"Authorization": "Bearer x"}, models=["m"]
+    )
+    new_key = Fernet.generate_key().decode()
+    rotated = ProviderStore(db, SecretBox([new_key, BOX_KEY]))
+    assert rotated.rotate() == 2
+    only_new = ProviderStore(db, SecretBox([new_key]))
+    only_new.check_key()
+    assert only_new.api_key(made.id) == KEY
+    assert only_new.snapshot().providers[0].headers == {"Authorization": "Bearer x"}
+    with pytest.raises(EncryptionKeyError):
+        store.check_key()  # the old key alone opens nothing any more
+
+
+def test_stored_keys_without_encryption_key_refuse_to_start(store, db):
+    store.create_provider(provider_type="openai", name="team", api_key=KEY, models=["m"])
+    with pytest.raises(EncryptionKeyError, match="not set"):
+        ProviderStore(db, None).check_key()
