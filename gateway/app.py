@@ -256,6 +256,9 @@ class Gateway:
 
     def _apply_managed(self, managed: Managed) -> None:
         """Swaps in the store's providers, chains and active model as they are now."""
+        empty = not (managed.providers or managed.chains or managed.active_model)
+        if empty and self.holder.current.managed is None:
+            return  # nothing stored yet: the config alone serves
         summary = self._swap(self.holder.current.with_managed(managed))
         log.info("providers from the store (version %d) applied: %s", managed.version, summary)
 

@@ -153,6 +153,9 @@ class _Entry(Frozen):
     # Fields merged into every upstream request body of this entry (objects merged key by key,
     # anything else replaced): provider options such as `{"reasoning_effort": "low"}`.
     advanced_json: dict[str, Any] = {}
+    # Slower than this (moving average) marks the entry's targets degraded; default:
+    # health-check.degraded-threshold-ms.
+    degraded_threshold_ms: float | None = Field(default=None, gt=0)
 
     @field_validator("headers", mode="before")
     @classmethod

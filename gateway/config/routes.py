@@ -13,9 +13,11 @@ from dataclasses import dataclass
 from gateway.config.entries import ModelEntry
 from gateway.config.models import GatewayConfig
 
-__all__ = ["ServedIds", "client_ids", "is_excluded", "route_problems", "served_ids"]
+__all__ = ["SELECTOR", "ServedIds", "client_ids", "is_excluded", "route_problems", "served_ids"]
 
 KeyPath = tuple[str | int, ...]
+# `provider^model`: another spelling of `provider/model`, for clients that treat "/" specially.
+SELECTOR = "^"
 
 
 def client_ids(model: ModelEntry, prefix: str | None, force_prefix: bool) -> list[str]:
@@ -43,6 +45,8 @@ class ServedIds:
     def resolves(self, model: str) -> bool:
         if model in self.fallbacks:
             return True
+        if SELECTOR in model:
+            return self.resolves(model.replace(SELECTOR, "/", 1)) if "/" not in model else False
         prefix, sep, rest = model.partition("/")
         return bool(sep and rest and prefix in self.passthrough)
 

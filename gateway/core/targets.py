@@ -30,6 +30,8 @@ class Provider:
     timeouts: TimeoutConfig = field(default_factory=TimeoutConfig)
     api_version: str | None = None
     transport: str = "http"
+    # Slower than this (ms, moving average) is degraded; None: health-check.degraded-threshold-ms.
+    degraded_ms: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -96,7 +96,7 @@ class ModelsEndpoint:
             "label": credential.label,
             "upstream_model": model,
             "priority": target.priority,
-            "state": self.breaker.status(credential.id, model, now),
+            "state": self.breaker.status(credential.id, model, now, credential.provider.degraded_ms),
             "cooling_for_seconds": round(cooling - now, 1) if cooling else 0,
             "latency_ms": round(latency * 1000, 1) if latency is not None else None,
             "consecutive_failures": self.breaker.failures(credential.id, model),

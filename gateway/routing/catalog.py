@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from gateway.config.models import GatewayConfig, ModelEntry
-from gateway.config.routes import client_ids, is_excluded
+from gateway.config.routes import SELECTOR, client_ids, is_excluded
 from gateway.core.errors import ClientError
 from gateway.core.targets import Credential, Provider, Target
 from gateway.routing.conditions import merge_advanced
@@ -27,8 +27,6 @@ DEFAULT_BASE_URLS = {
     "gemini": "https://generativelanguage.googleapis.com",
     "responses": "https://api.openai.com/v1",
 }
-# `provider^model`: another spelling of `provider/model`, for clients that treat "/" specially.
-SELECTOR = "^"
 # config block -> dialect of its upstream
 NATIVE_BLOCKS = {"claude-api-key": "anthropic", "gemini-api-key": "gemini", "codex-api-key": "responses"}
 
@@ -98,6 +96,12 @@ class Catalog:
         pool = self.pools.get(model)
         if pool is not None:
             return pool
+        if SELECTOR in model:
+            # A chain or fallback member spelt provider^model.
+            try:
+                return self.resolve(model.replace(SELECTOR, "/", 1))
+            except ClientError:
+                raise self.not_found(model) from None
         prefix, sep, rest = model.partition("/")
         entries = self._passthrough.get(prefix, ()) if sep and rest else ()
         targets = tuple(
@@ -183,6 +187,7 @@ def _entries(config: GatewayConfig, discovered: Mapping[str, tuple[str, ...]]) -
             entry.headers,
             _fingerprint("openai", entry.name, entry.base_url),
             base.merged(entry.timeouts),
+            degraded_ms=entry.degraded_threshold_ms,
         )
         keys = [(k.api_key.get_secret_value(), k.priority) for k in entry.api_key_entries]
         yield _Entry(
@@ -203,6 +208,7 @@ def _entries(config: GatewayConfig, discovered: Mapping[str, tuple[str, ...]]) -
             azure.headers,
             _fingerprint("azure", azure.name, azure.base_url),
             base.merged(azure.timeouts),
+            degraded_ms=azure.degraded_threshold_ms,
             api_version=azure.api_version,
         )
         keys = [(k.api_key.get_secret_value(), k.priority) for k in azure.api_key_entries]
@@ -224,6 +230,7 @@ def _entries(config: GatewayConfig, discovered: Mapping[str, tuple[str, ...]]) -
             ollama.headers,
             _fingerprint("ollama", ollama.name, ollama.base_url),
             base.merged(ollama.timeouts),
+            degraded_ms=ollama.degraded_threshold_ms,
         )
         models = ollama.models
         if models is None:
@@ -247,6 +254,7 @@ def _entries(config: GatewayConfig, discovered: Mapping[str, tuple[str, ...]]) -
             mock.headers,
             _fingerprint("mock", mock.name),
             base.merged(mock.timeouts),
+            degraded_ms=mock.degraded_threshold_ms,
             transport="mock",
         )
         yield _Entry(provider, _credentials(provider, []), mock.prefix, mock.models, mock.excluded_models)
@@ -261,6 +269,7 @@ def _entries(config: GatewayConfig, discovered: Mapping[str, tuple[str, ...]]) -
                 item.headers,
                 _fingerprint(dialect, base_url, key),
                 base.merged(item.timeouts),
+                degraded_ms=item.degraded_threshold_ms,
             )
             yield _Entry(
                 provider,

@@ -112,6 +112,10 @@ class Failover:
         exchange.route = route.id
         facts: RequestFacts | None = None
         passed_over = False
+        # Targets behind an open circuit, tried only once every pool's others have failed: a
+        # route's fallback serves while its first pool is known to be down.
+        last_resort: list[tuple[Pool, Target]] | None = None
+
         for pool in route.pools:
             plan = self.planner.plan(pool, self.clock())
             recovers_at = min(recovers_at, plan.recovers_at)
@@ -134,24 +138,32 @@ class Failover:
                     if not facts.meets(target.when):
                         passed_over = True
                         continue
-                # A half-open circuit admits one trial: claimed only when the attempt is made.
-                if position < plan.last_resort_from and not self.breaker.claim(
-                    target.credential.id, target.upstream_model, self.clock()
-                ):
+                if position >= plan.last_resort_from:
+                    if last_resort is None:
+                        last_resort = []
+                    last_resort.append((pool, target))
                     continue
-                try:
-                    answer = await self._try(
-                        operation, body, client, route, pool, target, stream=stream, exchange=exchange, limits=limits
-                    )
-                    if session is not None:
-                        self.affinity.bind(session.key, pool.key, target.credential.id, session.ttl)
+                # A half-open circuit admits one trial: claimed only when the attempt is made.
+                if not self.breaker.claim(target.credential.id, target.upstream_model, self.clock()):
+                    continue
+                answer = await self._attempt(
+                    operation, body, client, route, pool, target, stream, exchange, limits, session, failures
+                )
+                if answer is not None:
                     return answer
-                except AttemptFailure as failure:
-                    failures.append(failure)
-                    self._failed(failure, route, exchange)
-                    attempts += failure.sent
+                attempts += failures[-1].sent
             if len(route.pools) > 1:
                 log.warning("pool %r of %r exhausted; falling back", pool.id, route.id)
+        attempts = 0
+        for pool, target in last_resort or ():
+            if attempts > retries:
+                break
+            answer = await self._attempt(
+                operation, body, client, route, pool, target, stream, exchange, limits, session, failures
+            )
+            if answer is not None:
+                return answer
+            attempts += failures[-1].sent
         if passed_over and not failures and recovers_at == float("inf"):
             raise ClientError(
                 400,
@@ -161,6 +173,33 @@ class Failover:
                 code="no_matching_route",
             )
         raise self._give_up(route, failures, recovers_at)
+
+    async def _attempt(
+        self,
+        operation: str,
+        body: dict[str, Any],
+        client: ClientSide,
+        route: Route,
+        pool: Pool,
+        target: Target,
+        stream: bool,
+        exchange: Exchange,
+        limits: LimitsConfig,
+        session: Session | None,
+        failures: list[AttemptFailure],
+    ) -> Answer | StreamAnswer | None:
+        """One target: its answer, or None with the failure recorded."""
+        try:
+            answer = await self._try(
+                operation, body, client, route, pool, target, stream=stream, exchange=exchange, limits=limits
+            )
+        except AttemptFailure as failure:
+            failures.append(failure)
+            self._failed(failure, route, exchange)
+            return None
+        if session is not None:
+            self.affinity.bind(session.key, pool.key, target.credential.id, session.ttl)
+        return answer
 
     async def _try(
         self,

@@ -94,4 +94,6 @@ class Planner:
         return -1.0 if latency is None else latency
 
     def _degraded(self, target: Target, now: float) -> bool:
-        return self.health.status(target.credential.id, target.upstream_model, now) == "degraded"
+        credential = target.credential
+        status = self.health.status(credential.id, target.upstream_model, now, credential.provider.degraded_ms)
+        return status == "degraded"

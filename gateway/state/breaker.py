@@ -167,13 +167,15 @@ class CircuitBreaker:
         probe = self._states.get((credential, _WHOLE_KEY))
         return probe.latency if probe is not None else None
 
-    def status(self, credential: str, model: str, now: float) -> str:
+    def status(self, credential: str, model: str, now: float, degraded_ms: float | None = None) -> str:
+        """healthy, degraded or down; `degraded_ms` overrides the threshold (a provider's own)."""
         state = self._states.get((credential, model))
         probe = self._states.get((credential, _WHOLE_KEY))
         if (state is not None and state.opened) or (probe is not None and probe.probe_ok is False):
             return "down"
         latency = self.latency(credential, model)
-        return "degraded" if latency is not None and latency > self.degraded_seconds else "healthy"
+        threshold = self.degraded_seconds if degraded_ms is None else degraded_ms / 1000.0
+        return "degraded" if latency is not None and latency > threshold else "healthy"
 
     def failures(self, credential: str, model: str) -> int:
         state = self._states.get((credential, model))

@@ -87,6 +87,7 @@ def _entries(provider: StoredProvider) -> Iterator[tuple[str, Any]]:
         "prefix": provider.name,
         "headers": tuple(provider.headers.items()),
         "advanced_json": provider.advanced_json,
+        "degraded_threshold_ms": provider.degraded_threshold_ms,
     }
     models: tuple[ModelEntry, ...] = tuple(model_entry(m) for m in provider.models)
     key = provider.api_key

@@ -404,7 +404,7 @@ class ProviderStore:
         unknown = set(changes) - PROVIDER_FIELDS
         if unknown:
             raise ManagedError(f"Unknown provider field(s): {', '.join(sorted(unknown))}.")
-        self.provider(provider_id)
+        current = self.provider(provider_id)
         columns: dict[str, Any] = {}
         for name, value in changes.items():
             if name == "api_key":
@@ -426,6 +426,13 @@ class ProviderStore:
                 raise Conflict(f"A provider named {new_name!r} exists; names must be unique.")
             assignments = ", ".join(f"{name} = ?" for name in columns)
             tx.execute(f"UPDATE providers SET {assignments} WHERE id = ?", (*columns.values(), provider_id))
+            if new_name is not None and new_name != current.name:
+                # The active and fallback model follow the provider to its new prefix.
+                for key in (ACTIVE, FALLBACK):
+                    value = _setting(tx, key)
+                    if value is not None and refers_to(value, current):
+                        rest = value.replace("^", "/", 1).partition("/")[2] or value
+                        tx.execute("UPDATE settings SET value = ? WHERE key = ?", (f"{new_name}/{rest}", key))
             _bump(tx)
 
         self.db.run(work)

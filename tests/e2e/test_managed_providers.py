@@ -164,6 +164,29 @@ def test_the_default_id_serves_the_active_model_then_its_fallback(gateway_factor
     assert upstream_b.requests[-1].body["model"] == "small"
 
 
+def test_the_default_id_leaves_a_down_active_model_alone_and_returns_on_recovery(
+    gateway_factory, upstream_a, upstream_b, env
+):
+    extra = "circuit-breaker: {failure-threshold: 2, cool-off-seconds: 1}\nrequest-retry: 0"
+    gateway = gateway_factory(config(upstream_a.base_url, extra=extra), env=env)
+    admin = Admin(gateway)
+    admin("POST", "/providers", provider_body(upstream_a, "main", ["big"]))
+    admin("POST", "/providers", provider_body(upstream_b, "spare", ["small"]))
+    admin("PUT", "/settings/active-model", {"model": "main/big"})
+    admin("PUT", "/settings/fallback-model", {"model": "spare/small"})
+    upstream_a.default = status(503, "overloaded")
+    for _ in range(2):
+        chat(gateway, "default")  # the active one fails twice: its circuit opens
+    for _ in range(3):
+        chat(gateway, "default")  # served by the fallback without asking the active one
+    assert (len(upstream_a.requests), len(upstream_b.requests)) == (2, 5)
+    upstream_a.reset()
+    time.sleep(1.2)  # past the cool-off: one trial, and the active model serves again
+    chat(gateway, "default")
+    chat(gateway, "default")
+    assert (len(upstream_a.requests), len(upstream_b.requests)) == (2, 5)
+
+
 def test_chains_made_through_the_api_are_model_ids_and_refuse_unknown_members(gateway_factory, upstream_a, env):
     gateway = gateway_factory(config(upstream_a.base_url), env=env)
     admin = Admin(gateway)
@@ -358,3 +381,28 @@ def test_when_conditions_pick_the_target_that_takes_the_request(gateway_factory,
         json={"model": "smart", "stream": True, "messages": [{"role": "user", "content": "Hi"}]},
     )
     assert refused.status_code == 400 and refused.json()["error"]["code"] == "no_matching_route"
+
+
+def _non_loopback_address() -> str | None:
+    found = subprocess.run(["hostname", "-I"], capture_output=True, text=True).stdout.split()
+    return next((a for a in found if "." in a and not a.startswith("127.")), None)
+
+
+def test_management_refuses_a_client_that_is_not_on_loopback_unless_allowed(gateway_factory, upstream_a, env):
+    address = _non_loopback_address()
+    if address is None:
+        pytest.skip("this machine has no non-loopback IPv4 address to connect from")
+    for allow, expected in (("false", 403), ("true", 200)):
+        text = config(upstream_a.base_url).replace("host: 127.0.0.1", "host: 0.0.0.0")
+        text = text.replace(f"secret-key: {ADMIN}}}", f"secret-key: {ADMIN}, allow-remote: {allow}}}")
+        gateway = gateway_factory(text, env=env)
+        answer = httpx.get(
+            f"http://{address}:{gateway.port}/v0/management/providers", headers={"authorization": f"Bearer {ADMIN}"}
+        )
+        assert answer.status_code == expected, answer.text
+        assert (
+            httpx.get(
+                gateway.url + "/v0/management/providers", headers={"authorization": f"Bearer {ADMIN}"}
+            ).status_code
+            == 200
+        )

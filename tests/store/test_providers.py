@@ -147,12 +147,15 @@ def test_the_active_model_and_its_provider_stay_and_the_fallback_is_cleared(stor
         store.delete_model(team.id, team.models[0].id)
     with pytest.raises(Conflict, match="make another model active"):
         store.delete_provider(team.id)
+    store.update_provider(team.id, name="crew")
+    assert store.settings() == ("crew/gpt-4o", "spare/llama")  # the settings follow the rename
+    store.update_provider(team.id, name="team")
     store.delete_model(team.id, team.models[1].id)  # not the active one: fine
     store.delete_model(spare.id, spare.models[0].id)  # the fallback: cleared
-    assert store.settings() == ("team^gpt-4o", None)
+    assert store.settings() == ("team/gpt-4o", None)
     store.set_model_setting("fallback", "spare/qwen")
     store.delete_provider(spare.id)
-    assert store.settings() == ("team^gpt-4o", None)
+    assert store.settings() == ("team/gpt-4o", None)
 
 
 def test_every_change_bumps_the_version_and_a_snapshot_holds_secrets_in_clear(store):

@@ -4,6 +4,7 @@ named and prefixed with its name; the active model and its fallback are the `def
 from __future__ import annotations
 
 from gateway.config.loader import parse_config
+from gateway.config.routes import route_problems
 from gateway.routing.catalog import build_catalog
 from gateway.store.overlay import overlay
 from gateway.store.providers import Managed, StoredChain, StoredModel, StoredProvider
@@ -66,11 +67,13 @@ def test_each_type_lands_in_its_block_with_its_name_as_prefix():
 def test_the_active_model_and_fallback_are_the_default_chain_and_stored_chains_join():
     managed = Managed(
         providers=(provider("team", "openai", [model("gpt-4o"), model("gpt-4o-mini")]),),
-        chains=(StoredChain("chn_1", "smart", ("team/gpt-4o-mini", "fromfile/local-1"), 0.0, 0.0),),
+        chains=(StoredChain("chn_1", "smart", ("team^gpt-4o-mini", "fromfile/local-1"), 0.0, 0.0),),
         active_model="team^gpt-4o",
         fallback_model="fromfile/local-1",
     )
-    catalog = build_catalog(overlay(BASE, managed))
+    merged = overlay(BASE, managed)
+    assert route_problems(merged) == []  # provider^model members resolve like provider/model
+    catalog = build_catalog(merged)
     assert [p.id for p in catalog.route("default").pools] == ["team/gpt-4o", "fromfile/local-1"]
     assert [p.id for p in catalog.route("smart").pools] == ["team/gpt-4o-mini", "fromfile/local-1"]
     assert "default" not in build_catalog(overlay(BASE, Managed())).chains
