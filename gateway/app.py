@@ -11,11 +11,13 @@ import logging
 import os
 import time
 from collections.abc import Callable, Coroutine, Iterator, Mapping, MutableMapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry, generate_latest
+from starlette.responses import RedirectResponse
 
-from gateway.admin.app import management_app
+from gateway.admin.app import console_page, management_app
+from gateway.admin.console_api import HealthSources
 from gateway.config.models import GatewayConfig, LimitsConfig, MockEntry
 from gateway.config.watcher import ConfigWatcher
 from gateway.core.asgi import Receive, Scope, Send
@@ -37,7 +39,6 @@ from gateway.state.breaker import CircuitBreaker
 from gateway.state.cooldowns import CooldownStore
 from gateway.state.limits import Limiter, MemoryLimiter, period_bounds, period_start
 from gateway.state.response_store import ResponseStore
-from gateway.state.shared import SharedState
 from gateway.store.ledger import Ledger
 from gateway.store.managed import ManagedProviders
 from gateway.store.providers import Managed
@@ -50,11 +51,15 @@ from gateway.upstream.mock import MockTransport
 from gateway.upstream.probes import HealthProber
 from gateway.upstream.transport import AiohttpTransport, Transport
 
+if TYPE_CHECKING:
+    from gateway.state.shared import SharedState
+
 __all__ = ["Gateway", "RequestIds"]
 
 log = logging.getLogger("gateway.app")
 
 MANAGEMENT = "/v0/management"
+CONSOLE = "/admin"
 STORE_OPEN_SECONDS = 5.0
 
 
@@ -131,7 +136,10 @@ class Gateway:
         self.registry.register(CredentialStates(self._credential_states))
         # Cooldowns, circuits and client keys' limits: in this process, or shared through Redis.
         redis_url = config.state.redis_url
-        self.shared = (
+        if redis_url is not None:
+            # Imported only when configured: redis costs ~0.2 s of start-up.
+            from gateway.state.shared import SharedState
+        self.shared: SharedState | None = (
             SharedState(
                 redis_url.get_secret_value(),
                 config.state.key_prefix,
@@ -165,7 +173,15 @@ class Gateway:
             clock=clock,
             managed=self.managed,
             runtime=lambda: self.holder.current,
+            health=HealthSources(
+                runtime=lambda: self.holder.current,
+                cooldowns=self.cooldowns,
+                breaker=self.breaker,
+                last_errors=self.failover.last_errors,
+                clock=clock,
+            ),
         )
+        self.console = console_page(lambda: self.holder.current.config.remote_management)
         self.front_door = FrontDoor(
             self.holder,
             self.failover,
@@ -303,8 +319,11 @@ class Gateway:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind == "http":
-            if scope["path"].startswith(MANAGEMENT):
+            path = scope["path"]
+            if path.startswith(MANAGEMENT):
                 await self._management(scope, receive, send)
+            elif path == CONSOLE or path.startswith(CONSOLE + "/"):
+                await self._console(scope, receive, send)
             else:
                 await self.front_door(scope, receive, send)
         elif kind == "lifespan":
@@ -337,6 +356,15 @@ class Gateway:
             await send({**message, "body": body})
 
         await self.management(scope, receive, redacted)
+
+    async def _console(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The admin page's static files under /admin/ (/admin itself redirects there)."""
+        if scope["path"] == CONSOLE:
+            await RedirectResponse(CONSOLE + "/", 308)(scope, receive, send)
+            return
+        scope = dict(scope)
+        scope["root_path"] = scope.get("root_path", "") + CONSOLE
+        await self.console(scope, receive, send)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:

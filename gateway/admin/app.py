@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from pathlib import Path
 from typing import Protocol
 
 import orjson
@@ -16,9 +17,12 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 
 from gateway.admin import schemas
+from gateway.admin.console_api import OPERATIONS as CONSOLE_OPERATIONS
+from gateway.admin.console_api import ConsoleApi, HealthSources
 from gateway.admin.guard import ManagementGuard
 from gateway.admin.openapi import Operation, Query, document
 from gateway.admin.providers_api import OPERATIONS as PROVIDER_OPERATIONS
@@ -30,7 +34,9 @@ from gateway.store.ledger import Ledger
 from gateway.store.managed import ManagedProviders
 from gateway.store.report import parse_group_by, parse_when, render
 
-__all__ = ["OPERATIONS", "UsageSource", "management_app"]
+__all__ = ["OPERATIONS", "UsageSource", "console_page", "management_app"]
+
+STATIC = Path(__file__).parent / "static"
 
 PREFIX = "/v0/management"
 OPERATIONS = (
@@ -49,6 +55,7 @@ OPERATIONS = (
     ),
     Operation("GET", "/catalog", "The provider types the gateway can drive and what each needs.", schemas.Catalog),
     *PROVIDER_OPERATIONS,
+    *CONSOLE_OPERATIONS,
 )
 
 
@@ -67,6 +74,7 @@ def management_app(
     clock: Callable[[], float],
     managed: ManagedProviders,
     runtime: Callable[[], Runtime],
+    health: HealthSources,
 ) -> Starlette:
     async def usage_report(request: Request) -> Response:
         params = request.query_params
@@ -103,8 +111,20 @@ def management_app(
             Route("/catalog", catalog, methods=["GET"]),
             Route("/openapi.json", openapi, methods=["GET"]),
             *ProvidersApi(managed, runtime).routes(),
+            *ConsoleApi(health).routes(),
         ],
         middleware=[Middleware(ManagementGuard, settings=settings)],
+    )
+
+
+def console_page(settings: Callable[[], RemoteManagement]) -> Starlette:
+    """The admin page's files, mounted at /admin: served where the management API is (enabled,
+    loopback unless allow-remote, not `disable-control-panel`); the page asks for the secret
+    itself and sends it with every API call, so the files need none."""
+    files = StaticFiles(directory=STATIC, html=True)
+    return Starlette(
+        routes=[Mount("/", app=files)],
+        middleware=[Middleware(ManagementGuard, settings=settings, secret=False)],
     )
 
 

@@ -20,9 +20,11 @@ __all__ = ["ManagementGuard"]
 class ManagementGuard:
     """Pure ASGI: one check per request before the Starlette app sees it."""
 
-    def __init__(self, app: ASGIApp, settings: Callable[[], RemoteManagement]) -> None:
+    def __init__(self, app: ASGIApp, settings: Callable[[], RemoteManagement], *, secret: bool = True) -> None:
         self.app = app
         self.settings = settings
+        # False for the admin page's files: the page asks for the secret itself.
+        self.secret = secret
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -53,6 +55,14 @@ class ManagementGuard:
                 "The management API answers loopback clients only; set remote-management.allow-remote: true "
                 "to allow others.",
             )
+        if not self.secret:
+            if settings.disable_control_panel:
+                return (
+                    404,
+                    "control_panel_disabled",
+                    "The admin page is off: remote-management.disable-control-panel.",
+                )
+            return None
         presented = _presented(scope)
         if presented is None or not hmac.compare_digest(presented, settings.secret_key.get_secret_value().encode()):
             return (

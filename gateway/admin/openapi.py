@@ -32,6 +32,8 @@ class Operation:
     also_csv: bool = False
     body: type[BaseModel] | None = None
     status: int = 200
+    # A streamed answer's media type (its lines are documented by the summary, not a schema).
+    stream: str | None = None
 
 
 def document(operations: tuple[Operation, ...], *, prefix: str, version: str, error: type[BaseModel]) -> dict[str, Any]:
@@ -46,7 +48,11 @@ def document(operations: tuple[Operation, ...], *, prefix: str, version: str, er
     failure = {"content": {"application/json": {"schema": ref(error)}}}
     paths: dict[str, Any] = {}
     for operation in operations:
-        content: dict[str, Any] = {"application/json": {"schema": ref(operation.response)}}
+        content: dict[str, Any] = (
+            {operation.stream: {"schema": {"type": "string"}}}
+            if operation.stream
+            else {"application/json": {"schema": ref(operation.response)}}
+        )
         if operation.also_csv:
             content["text/csv"] = {"schema": {"type": "string"}}
         parameters: list[dict[str, Any]] = [

@@ -42,7 +42,7 @@ from gateway.store.providers import (
 )
 from gateway.store.secret_box import EncryptionKeyError
 
-__all__ = ["OPERATIONS", "ApiError", "ProvidersApi"]
+__all__ = ["OPERATIONS", "ApiError", "ProvidersApi", "json_answer", "read_body"]
 
 audit = logging.getLogger("gateway.audit")
 B = TypeVar("B", bound=BaseModel)
@@ -140,11 +140,11 @@ class ApiError(Exception):
         return Response(orjson.dumps({"error": body}), status_code=self.status, media_type="application/json")
 
 
-def _json(model: BaseModel, status: int = 200) -> Response:
+def json_answer(model: BaseModel, status: int = 200) -> Response:
     return Response(model.model_dump_json().encode(), status_code=status, media_type="application/json")
 
 
-async def _body(request: Request, model: type[B]) -> B:
+async def read_body(request: Request, model: type[B]) -> B:
     raw = b""
     async for chunk in request.stream():
         raw += chunk
@@ -288,7 +288,7 @@ class ProvidersApi:
         data += config_providers(
             runtime.base, runtime.discovered, runtime.base.health_check.degraded_threshold_ms, (active, fallback)
         )
-        return _json(schemas.ProviderList(data=data))
+        return json_answer(schemas.ProviderList(data=data))
 
     async def _provider_out(self, provider_id: str, *, deleted: bool = False) -> schemas.ProviderOut:
         if provider_id.startswith(CONFIG_ID_PREFIX):
@@ -309,10 +309,10 @@ class ProvidersApi:
         return provider_view(provider, *self._settings())
 
     async def get_provider(self, request: Request) -> Response:
-        return _json(await self._provider_out(request.path_params["provider_id"]))
+        return json_answer(await self._provider_out(request.path_params["provider_id"]))
 
     async def create_provider(self, request: Request) -> Response:
-        body = await _body(request, schemas.ProviderIn)
+        body = await read_body(request, schemas.ProviderIn)
         store = self._store()
         kind = TYPES.get(body.provider_type)
         if kind is None:
@@ -351,12 +351,12 @@ class ProvidersApi:
         await self._changed(
             request, f"created provider {made.name!r} ({made.id}, {made.provider_type}, {len(made.models)} model(s))"
         )
-        return _json(provider_view(made, *self._settings()), 201)
+        return json_answer(provider_view(made, *self._settings()), 201)
 
     async def update_provider(self, request: Request) -> Response:
         provider_id = request.path_params["provider_id"]
         self._writable(provider_id)
-        body = await _body(request, schemas.ProviderPatch)
+        body = await read_body(request, schemas.ProviderPatch)
         changes = body.model_dump(exclude_unset=True)
         if changes.get("name") is not None:
             runtime = self.runtime()
@@ -368,49 +368,49 @@ class ProvidersApi:
         made = await self._call(self._store().update_provider, provider_id, **changes)
         fields = ", ".join(sorted(changes)) or "nothing"
         await self._changed(request, f"changed provider {made.name!r} ({made.id}): {fields}")
-        return _json(provider_view(made, *self._settings()))
+        return json_answer(provider_view(made, *self._settings()))
 
     async def delete_provider(self, request: Request) -> Response:
         provider_id = request.path_params["provider_id"]
         self._writable(provider_id)
         await self._call(self._store().delete_provider, provider_id)
         await self._changed(request, f"deleted provider {provider_id} (restorable)")
-        return _json(schemas.Deleted(id=provider_id))
+        return json_answer(schemas.Deleted(id=provider_id))
 
     async def restore_provider(self, request: Request) -> Response:
         provider_id = request.path_params["provider_id"]
         self._writable(provider_id)
         made = await self._call(self._store().restore_provider, provider_id)
         await self._changed(request, f"restored provider {made.name!r} ({made.id})")
-        return _json(provider_view(made, *self._settings()))
+        return json_answer(provider_view(made, *self._settings()))
 
     async def purge_provider(self, request: Request) -> Response:
         provider_id = request.path_params["provider_id"]
         self._writable(provider_id)
         await self._call(self._store().purge_provider, provider_id)
         await self._changed(request, f"purged provider {provider_id} and its key")
-        return _json(schemas.Deleted(id=provider_id))
+        return json_answer(schemas.Deleted(id=provider_id))
 
     # --- models --------------------------------------------------------------------------
 
     async def list_models(self, request: Request) -> Response:
         provider = await self._provider_out(request.path_params["provider_id"])
-        return _json(schemas.ModelList(data=provider.models))
+        return json_answer(schemas.ModelList(data=provider.models))
 
     async def add_model(self, request: Request) -> Response:
         provider_id = request.path_params["provider_id"]
         self._writable(provider_id)
-        body = await _body(request, schemas.ModelIn)
+        body = await read_body(request, schemas.ModelIn)
         spec = body.model_dump(exclude_none=True, mode="json")
         model = await self._call(self._store().add_model, provider_id, spec.pop("model"), **spec)
         provider = await self._call(self._store().provider, provider_id)
         await self._changed(request, f"added model {model.model!r} ({model.id}) to {provider.name!r}")
-        return _json(model_view(provider, model, *self._settings()), 201)
+        return json_answer(model_view(provider, model, *self._settings()), 201)
 
     async def update_model(self, request: Request) -> Response:
         provider_id, model_id = request.path_params["provider_id"], request.path_params["model_id"]
         self._writable(provider_id)
-        body = await _body(request, schemas.ModelPatch)
+        body = await read_body(request, schemas.ModelPatch)
         changes = body.model_dump(exclude_unset=True, mode="json")
         if "model" in changes and changes["model"] is None:
             raise ApiError(422, "model cannot be null.", "invalid_body", "model")
@@ -421,14 +421,14 @@ class ProvidersApi:
             f"changed model {model.model!r} ({model.id}) of {provider.name!r}: "
             f"{', '.join(sorted(changes)) or 'nothing'}",
         )
-        return _json(model_view(provider, model, *self._settings()))
+        return json_answer(model_view(provider, model, *self._settings()))
 
     async def delete_model(self, request: Request) -> Response:
         provider_id, model_id = request.path_params["provider_id"], request.path_params["model_id"]
         self._writable(provider_id)
         await self._call(self._store().delete_model, provider_id, model_id)
         await self._changed(request, f"removed model {model_id} from provider {provider_id}")
-        return _json(schemas.Deleted(id=model_id))
+        return json_answer(schemas.Deleted(id=model_id))
 
     async def _stored_with_secrets(self, provider_id: str) -> Any:
         self._writable(provider_id)
@@ -453,7 +453,7 @@ class ProvidersApi:
         stored = await self._call(self._store().provider, provider_id)
         tested = next(m for m in stored.models if m.id == model_id)
         audit.info("management: tested %s/%s: %s", provider.name, model.model, status)
-        return _json(model_view(stored, tested, *self._settings()))
+        return json_answer(model_view(stored, tested, *self._settings()))
 
     async def available_models(self, request: Request) -> Response:
         provider = await self._stored_with_secrets(request.path_params["provider_id"])
@@ -461,7 +461,7 @@ class ProvidersApi:
             found = await list_models(provider)
         except CheckFailed as exc:
             raise ApiError(502, self.runtime().redactor.text(str(exc)), "upstream_unavailable") from None
-        return _json(schemas.AvailableModels(data=found))
+        return json_answer(schemas.AvailableModels(data=found))
 
     # --- chains --------------------------------------------------------------------------
 
@@ -472,7 +472,7 @@ class ProvidersApi:
             schemas.ChainOut(id=CONFIG_ID_PREFIX + c.name, source="config", name=c.name, models=list(c.models))
             for c in self.runtime().base.chains
         ]
-        return _json(schemas.ChainList(data=data))
+        return json_answer(schemas.ChainList(data=data))
 
     def _check_chain_name(self, name: str) -> None:
         runtime = self.runtime()
@@ -483,14 +483,14 @@ class ProvidersApi:
             )
 
     async def create_chain(self, request: Request) -> Response:
-        body = await _body(request, schemas.ChainIn)
+        body = await read_body(request, schemas.ChainIn)
         self._check_chain_name(body.name)
         current = self._current()
         candidate = StoredChain("new", body.name, tuple(body.models), 0.0, 0.0)
         self._check_routes(replace(current, chains=current.chains + (candidate,)))
         made = await self._call(self._store().create_chain, body.name, body.models)
         await self._changed(request, f"created chain {made.name!r} ({made.id})")
-        return _json(schemas.ChainOut(id=made.id, source="store", name=made.name, models=list(made.models)), 201)
+        return json_answer(schemas.ChainOut(id=made.id, source="store", name=made.name, models=list(made.models)), 201)
 
     async def update_chain(self, request: Request) -> Response:
         chain_id = request.path_params["chain_id"]
@@ -498,7 +498,7 @@ class ProvidersApi:
             raise ApiError(
                 409, "That chain is defined in config.yaml and is read-only here; edit the file.", "read_only"
             )
-        body = await _body(request, schemas.ChainPatch)
+        body = await read_body(request, schemas.ChainPatch)
         existing = await self._call(self._store().chain, chain_id)
         if body.name is not None and body.name != existing.name:
             self._check_chain_name(body.name)
@@ -507,7 +507,7 @@ class ProvidersApi:
         self._check_routes(replace(current, chains=tuple(changed if c.id == chain_id else c for c in current.chains)))
         made = await self._call(self._store().update_chain, chain_id, name=body.name, models=body.models)
         await self._changed(request, f"changed chain {made.name!r} ({made.id})")
-        return _json(schemas.ChainOut(id=made.id, source="store", name=made.name, models=list(made.models)))
+        return json_answer(schemas.ChainOut(id=made.id, source="store", name=made.name, models=list(made.models)))
 
     async def delete_chain(self, request: Request) -> Response:
         chain_id = request.path_params["chain_id"]
@@ -517,14 +517,14 @@ class ProvidersApi:
             )
         await self._call(self._store().delete_chain, chain_id)
         await self._changed(request, f"deleted chain {chain_id}")
-        return _json(schemas.Deleted(id=chain_id))
+        return json_answer(schemas.Deleted(id=chain_id))
 
     # --- the active and fallback model ---------------------------------------------------
 
     def _setting_out(self, which: str) -> Response:
         active, fallback = self._settings()
         model_id = self.runtime().base.remote_management.default_model_id
-        return _json(schemas.ModelSetting(model_id=model_id, model=active if which == "active" else fallback))
+        return json_answer(schemas.ModelSetting(model_id=model_id, model=active if which == "active" else fallback))
 
     async def get_active(self, request: Request) -> Response:
         self._store()
@@ -535,7 +535,7 @@ class ProvidersApi:
         return self._setting_out("fallback")
 
     async def _put_setting(self, request: Request, which: str) -> Response:
-        body = await _body(request, schemas.ModelSettingIn)
+        body = await read_body(request, schemas.ModelSettingIn)
         model = body.model.strip()
         current = self._current()
         default_id = self.runtime().base.remote_management.default_model_id

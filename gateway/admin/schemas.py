@@ -212,3 +212,29 @@ class AvailableModels(BaseModel):
 class Deleted(BaseModel):
     id: str
     deleted: bool = True
+
+
+class TargetHealth(BaseModel):
+    provider: str
+    credential: str
+    upstream_model: str
+    # The client model ids this target serves.
+    model_ids: list[str]
+    state: Literal["healthy", "degraded", "down", "cooling", "circuit_open"]
+    cooling_for_seconds: float
+    latency_ms: float | None
+    consecutive_failures: int
+    last_error: str | None
+    last_error_at: float | None
+
+
+class Health(BaseModel):
+    data: list[TargetHealth]
+
+
+class OllamaServer(Body):
+    base_url: str = Field(pattern=r"^https?://[^\s@]+$", max_length=2048)
+
+
+class OllamaPull(OllamaServer):
+    model: str = Field(min_length=1, max_length=256, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]*$")

@@ -47,6 +47,7 @@ from translators.errors import TranslationError
 __all__ = ["Failover", "Session"]
 
 log = logging.getLogger("gateway.failover")
+MAX_LAST_ERRORS = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +72,17 @@ def _bound_first(targets: tuple[Target, ...], eligible: int, credential: str | N
 class Failover:
     """Runs one request against a route; holds no per-request state itself."""
 
-    __slots__ = ("affinity", "planner", "cooldowns", "breaker", "attempts", "dropped", "clock", "monotonic")
+    __slots__ = (
+        "affinity",
+        "planner",
+        "cooldowns",
+        "breaker",
+        "attempts",
+        "dropped",
+        "clock",
+        "monotonic",
+        "last_errors",
+    )
 
     def __init__(
         self,
@@ -93,6 +104,9 @@ class Failover:
         self.dropped = dropped
         self.clock = clock
         self.monotonic = monotonic
+        # (credential id, upstream model) -> (when, why) of its latest failed attempt, for the
+        # health view; bounded by the targets the config has.
+        self.last_errors: dict[tuple[str, str], tuple[float, str]] = {}
 
     async def forward(
         self,
@@ -283,6 +297,9 @@ class Failover:
         if not failure.sent:
             return
         now = self.clock()
+        if len(self.last_errors) > MAX_LAST_ERRORS:
+            self.last_errors.clear()
+        self.last_errors[(credential, model)] = (now, f"{failure.outcome}: {failure.error.message}")
         if isinstance(failure, RateLimitedFailure):
             self.cooldowns.rate_limited(credential, model, retry_after=failure.retry_after, now=now)
         elif isinstance(failure, AuthFailure):

@@ -4,18 +4,22 @@ a target, and a GET of its model list. Outside the request path: a short-lived s
 from __future__ import annotations
 
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import aiohttp
+import orjson
 
 from gateway.core.targets import Credential, Target
 from gateway.upstream.adapters import ADAPTERS, PROBES
 
-__all__ = ["CheckFailed", "Trial", "fetch_model_list", "try_model"]
+__all__ = ["CheckFailed", "Trial", "fetch_model_list", "fetch_ollama_tags", "stream_ollama_pull", "try_model"]
 
 TIMEOUT_SECONDS = 20.0
 MAX_MESSAGE = 500
 MAX_LIST_BYTES = 8 << 20
+# A pull that reports nothing for this long has stalled.
+PULL_IDLE_SECONDS = 300.0
 PING = {"messages": [{"role": "user", "content": "Reply with OK."}], "max_tokens": 8, "stream": False}
 
 
@@ -86,3 +90,45 @@ async def fetch_model_list(credential: Credential, *, ollama: bool) -> bytes:
         detail = adapter.parse_error(status, {}, raw, now=time.time()).message if adapter else ""
         raise CheckFailed(f"{provider.name!r} answered HTTP {status}: {detail}"[:MAX_MESSAGE])
     return raw
+
+
+def _ollama_root(base_url: str) -> str:
+    return base_url.rstrip("/").removesuffix("/v1")
+
+
+async def fetch_ollama_tags(base_url: str) -> bytes:
+    """An Ollama server's /api/tags answer, before any provider exists for it."""
+    url = _ollama_root(base_url) + "/api/tags"
+    try:
+        async with _session() as session:
+            async with session.get(url, allow_redirects=False) as response:
+                raw = await response.content.read(MAX_LIST_BYTES)
+                status = response.status
+    except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+        raise CheckFailed(f"Could not reach Ollama at {_ollama_root(base_url)}: {type(exc).__name__}.") from None
+    if status != 200:
+        raise CheckFailed(f"Ollama at {_ollama_root(base_url)} answered HTTP {status}.")
+    return raw
+
+
+async def stream_ollama_pull(base_url: str, model: str) -> AsyncIterator[bytes]:
+    """Ollama's /api/pull progress, one JSON object per line as it arrives ({status, total,
+    completed} ... {status: success}, or {error}); a failure to connect is one {error} line."""
+    url = _ollama_root(base_url) + "/api/pull"
+    timeout = aiohttp.ClientTimeout(total=None, sock_connect=10, sock_read=PULL_IDLE_SECONDS)
+    try:
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar(), trust_env=False, timeout=timeout) as s:
+            async with s.post(url, json={"model": model, "stream": True}, allow_redirects=False) as response:
+                if response.status != 200:
+                    detail = (await response.content.read(MAX_MESSAGE)).decode("utf-8", "replace")
+                    yield _line({"error": f"Ollama answered HTTP {response.status}: {detail}"})
+                    return
+                async for line in response.content:
+                    if line.strip():
+                        yield line if line.endswith(b"\n") else line + b"\n"
+    except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+        yield _line({"error": f"Could not reach Ollama at {_ollama_root(base_url)}: {type(exc).__name__}."})
+
+
+def _line(document: dict[str, str]) -> bytes:
+    return orjson.dumps(document) + b"\n"
