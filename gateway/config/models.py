@@ -138,7 +138,8 @@ class StateConfig(Frozen):
     @field_validator("redis_url")
     @classmethod
     def _redis_scheme(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is None:
+        # "" (an unset ${VAR:-}) means no Redis, like leaving the key out.
+        if value is None or not value.get_secret_value():
             return None
         # Imported here: redis costs ~0.2 s of start-up, and most configs have no redis-url.
         from redis.connection import parse_url

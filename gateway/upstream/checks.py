@@ -57,7 +57,7 @@ async def try_model(target: Target, *, now: float) -> Trial:
                 status, headers = response.status, dict(response.headers)
     except TimeoutError:
         return Trial(False, None, f"No answer within {TIMEOUT_SECONDS:.0f} s.")
-    except (aiohttp.ClientError, OSError) as exc:
+    except (aiohttp.ClientError, OSError, ValueError) as exc:
         return Trial(False, None, f"Cannot reach {provider.base_url}: {type(exc).__name__}.")
     latency = round((time.monotonic() - started) * 1000, 1)
     if 200 <= status < 300:
@@ -83,7 +83,7 @@ async def fetch_model_list(credential: Credential, *, ollama: bool) -> bytes:
                 status = response.status
     except TimeoutError:
         raise CheckFailed(f"{provider.name!r} did not answer within {TIMEOUT_SECONDS:.0f} s.") from None
-    except (aiohttp.ClientError, OSError) as exc:
+    except (aiohttp.ClientError, OSError, ValueError) as exc:
         raise CheckFailed(f"Could not reach {provider.name!r} at its base URL: {type(exc).__name__}.") from None
     if status != 200:
         adapter = ADAPTERS.get((provider.dialect, "chat"))
@@ -104,7 +104,7 @@ async def fetch_ollama_tags(base_url: str) -> bytes:
             async with session.get(url, allow_redirects=False) as response:
                 raw = await response.content.read(MAX_LIST_BYTES)
                 status = response.status
-    except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+    except (aiohttp.ClientError, OSError, TimeoutError, ValueError) as exc:
         raise CheckFailed(f"Could not reach Ollama at {_ollama_root(base_url)}: {type(exc).__name__}.") from None
     if status != 200:
         raise CheckFailed(f"Ollama at {_ollama_root(base_url)} answered HTTP {status}.")
@@ -126,7 +126,7 @@ async def stream_ollama_pull(base_url: str, model: str) -> AsyncIterator[bytes]:
                 async for line in response.content:
                     if line.strip():
                         yield line if line.endswith(b"\n") else line + b"\n"
-    except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+    except (aiohttp.ClientError, OSError, TimeoutError, ValueError) as exc:
         yield _line({"error": f"Could not reach Ollama at {_ollama_root(base_url)}: {type(exc).__name__}."})
 
 

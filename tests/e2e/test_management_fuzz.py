@@ -4,6 +4,7 @@ every operation, sent to the real gateway process; none may answer 5xx."""
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from collections.abc import Iterator
 
@@ -16,7 +17,10 @@ from hypothesis import HealthCheck, given, settings
 from tests.e2e.conftest import RunningGateway, start_gateway
 from tests.e2e.test_managed_providers import ADMIN, Admin, config, provider_body
 
-EXAMPLES_PER_OPERATION = 25
+# More with LLM_GATEWAY_FUZZ_EXAMPLES=500 (and LLM_GATEWAY_FUZZ_RANDOM=1 for new examples each run).
+EXAMPLES_PER_OPERATION = int(os.environ.get("LLM_GATEWAY_FUZZ_EXAMPLES", "25"))
+# Fixed examples by default, so that a run in CI is reproducible.
+DERANDOMIZE = os.environ.get("LLM_GATEWAY_FUZZ_RANDOM") != "1"
 AUTH = {"authorization": f"Bearer {ADMIN}"}
 # Operations that read an upstream's model list: 502 when it cannot be read is their answer.
 UPSTREAM_LISTS = ("/available-models", "/ollama/models")
@@ -56,6 +60,7 @@ def test_no_generated_request_gets_a_server_error(fuzzed: RunningGateway) -> Non
 
             @settings(
                 max_examples=EXAMPLES_PER_OPERATION,
+                derandomize=DERANDOMIZE,
                 deadline=None,
                 database=None,
                 suppress_health_check=list(HealthCheck),

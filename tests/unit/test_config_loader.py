@@ -113,3 +113,8 @@ def test_a_redis_url_that_cannot_be_used_is_a_problem_without_its_password():
 def test_two_client_keys_may_not_share_a_name():
     with pytest.raises(ConfigError, match="team-a"):
         parse_config("api-keys: [{api-key: one, name: team-a}, {api-key: two, name: team-a}]\n", {})
+
+
+def test_an_empty_redis_url_means_no_redis():
+    config, _ = parse_config('state: {redis-url: "${REDIS_URL:-}"}\n', {})
+    assert config.state.redis_url is None
