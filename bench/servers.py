@@ -55,6 +55,12 @@ class Server:
 
 
 def gateway_config(mock_port: int) -> str:
+    """The bench's config; BENCH_GATEWAY_EXTRA (YAML) is appended, to measure what an option costs
+    (for example `logging: {access: false}`)."""
+    return _base_config(mock_port) + os.environ.get("BENCH_GATEWAY_EXTRA", "")
+
+
+def _base_config(mock_port: int) -> str:
     return f"""
 host: 127.0.0.1
 api-keys: ["{GATEWAY_KEY}"]

@@ -39,6 +39,7 @@ from gateway.store.providers import (
     NotFound,
     ProviderStore,
     StoredChain,
+    StoredProvider,
 )
 from gateway.store.secret_box import EncryptionKeyError
 
@@ -430,7 +431,7 @@ class ProvidersApi:
         await self._changed(request, f"removed model {model_id} from provider {provider_id}")
         return json_answer(schemas.Deleted(id=model_id))
 
-    async def _stored_with_secrets(self, provider_id: str) -> Any:
+    async def _stored_with_secrets(self, provider_id: str) -> StoredProvider:
         self._writable(provider_id)
         store = self._store()
         await self._call(store.provider, provider_id)  # 404 for an unknown or deleted id
