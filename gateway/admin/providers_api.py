@@ -267,12 +267,28 @@ class ProvidersApi:
         """Refuses a change that would leave chains or the active model pointing nowhere or
         in a loop."""
         runtime = self.runtime()
-        config = overlay(runtime.base, candidate, default_id=runtime.base.remote_management.default_model_id)
+        config = overlay(
+            runtime.base, candidate, default_id=runtime.base.remote_management.default_model_id, prune=False
+        )
         problems = [message for _, message in route_problems(config)]
         if problems:
             raise ApiError(
                 422, "The change would break routing: " + "; ".join(dict.fromkeys(problems)) + ".", "invalid_route"
             )
+
+    def _name_taken(self, name: str, *, chain_id: str | None = None, provider_id: str | None = None) -> None:
+        """Provider names, chain names and the default id share one namespace of model ids."""
+        runtime = self.runtime()
+        current = self._current()
+        reserved = {runtime.base.remote_management.default_model_id, *(c.name for c in runtime.base.chains)}
+        if name in reserved or name in config_names(runtime.base):
+            raise ApiError(
+                409, f"The name {name!r} is taken by config.yaml or the default model id.", "conflict", "name"
+            )
+        if any(c.name == name and c.id != chain_id for c in current.chains):
+            raise ApiError(409, f"A chain is named {name!r}; pick another name.", "conflict", "name")
+        if any(p.name == name and p.id != provider_id for p in current.providers):
+            raise ApiError(409, f"A provider is named {name!r}; pick another name.", "conflict", "name")
 
     def _current(self) -> Managed:
         return self.runtime().managed or Managed()
@@ -323,9 +339,7 @@ class ProvidersApi:
                 "invalid_body",
                 "provider_type",
             )
-        runtime = self.runtime()
-        if body.name in config_names(runtime.base) or body.name == runtime.base.remote_management.default_model_id:
-            raise ApiError(409, f"The name {body.name!r} is taken by config.yaml; pick another.", "conflict", "name")
+        self._name_taken(body.name, provider_id="")
         missing = [f for f in kind.required_fields if f in ("api_key", "base_url") and not getattr(body, f)]
         if "base_url" in missing and kind.default_base_url:
             missing.remove("base_url")
@@ -360,9 +374,7 @@ class ProvidersApi:
         body = await read_body(request, schemas.ProviderPatch)
         changes = body.model_dump(exclude_unset=True)
         if changes.get("name") is not None:
-            runtime = self.runtime()
-            if changes["name"] in config_names(runtime.base):
-                raise ApiError(409, f"The name {changes['name']!r} is taken by config.yaml.", "conflict", "name")
+            self._name_taken(changes["name"], provider_id=provider_id)
         for required in ("name", "openai_api_mode", "degraded_threshold_ms", "enabled"):
             if required in changes and changes[required] is None:
                 raise ApiError(422, f"{required} cannot be null.", "invalid_body", required)
@@ -436,7 +448,10 @@ class ProvidersApi:
         store = self._store()
         await self._call(store.provider, provider_id)  # 404 for an unknown or deleted id
         snapshot = await self._call(store.snapshot)
-        return next(p for p in snapshot.providers if p.id == provider_id)
+        found = next((p for p in snapshot.providers if p.id == provider_id), None)
+        if found is None:
+            raise ApiError(404, f"No provider {provider_id!r}; GET /v0/management/providers lists them.", "not_found")
+        return found
 
     async def test_model(self, request: Request) -> Response:
         provider_id, model_id = request.path_params["provider_id"], request.path_params["model_id"]
@@ -452,7 +467,9 @@ class ProvidersApi:
         status = "connected" if outcome.ok else "error"
         await self._call(self._store().record_test, model_id, status, outcome.latency_ms, message)
         stored = await self._call(self._store().provider, provider_id)
-        tested = next(m for m in stored.models if m.id == model_id)
+        tested = next((m for m in stored.models if m.id == model_id), None)
+        if tested is None:
+            raise ApiError(404, f"The model {model_id!r} was removed while it was tested.", "not_found")
         audit.info("management: tested %s/%s: %s", provider.name, model.model, status)
         return json_answer(model_view(stored, tested, *self._settings()))
 
@@ -475,17 +492,9 @@ class ProvidersApi:
         ]
         return json_answer(schemas.ChainList(data=data))
 
-    def _check_chain_name(self, name: str) -> None:
-        runtime = self.runtime()
-        reserved = {runtime.base.remote_management.default_model_id, *(c.name for c in runtime.base.chains)}
-        if name in reserved or name in config_names(runtime.base):
-            raise ApiError(
-                409, f"The name {name!r} is taken (config.yaml or the default model id).", "conflict", "name"
-            )
-
     async def create_chain(self, request: Request) -> Response:
         body = await read_body(request, schemas.ChainIn)
-        self._check_chain_name(body.name)
+        self._name_taken(body.name, chain_id="")
         current = self._current()
         candidate = StoredChain("new", body.name, tuple(body.models), 0.0, 0.0)
         self._check_routes(replace(current, chains=current.chains + (candidate,)))
@@ -502,7 +511,7 @@ class ProvidersApi:
         body = await read_body(request, schemas.ChainPatch)
         existing = await self._call(self._store().chain, chain_id)
         if body.name is not None and body.name != existing.name:
-            self._check_chain_name(body.name)
+            self._name_taken(body.name, chain_id="")
         current = self._current()
         changed = replace(existing, name=body.name or existing.name, models=tuple(body.models or existing.models))
         self._check_routes(replace(current, chains=tuple(changed if c.id == chain_id else c for c in current.chains)))

@@ -55,6 +55,9 @@ class Catalog(BaseModel):
 # --- providers, models, chains, settings ---------------------------------------------------
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+# RFC 9110 field names (tokens), and values without control characters (no CR, LF or NUL).
+HEADER_NAME = r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$"
+HEADER_VALUE = r"^[^\x00-\x08\x0a-\x1f\x7f]{0,4096}$"
 
 
 class Body(BaseModel):
@@ -90,7 +93,7 @@ class ProviderPatch(Body):
     base_url: str | None = Field(default=None, pattern=r"^https?://[^\s@]+$", max_length=2048)
     # Write-only; empty or absent keeps the stored key.
     api_key: str | None = Field(default=None, max_length=4096)
-    headers: dict[str, str] | None = None
+    headers: dict[Annotated[str, Field(pattern=HEADER_NAME)], Annotated[str, Field(pattern=HEADER_VALUE)]] | None = None
     openai_api_mode: Literal["auto", "responses", "chat_completions"] | None = None
     advanced_json: dict[str, Any] | None = None
     degraded_threshold_ms: float | None = Field(default=None, gt=0, le=600_000)
@@ -102,7 +105,9 @@ class ProviderIn(ProviderPatch):
 
     provider_type: str = "openai-compatible"
     name: str = Field(pattern=NAME_PATTERN)
-    models: list[str | ModelIn] = Field(default_factory=list, max_length=500)
+    models: list[Annotated[str, Field(min_length=1, max_length=256)] | ModelIn] = Field(
+        default_factory=list, max_length=500
+    )
 
 
 class TestStatus(BaseModel):

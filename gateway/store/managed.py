@@ -17,7 +17,7 @@ from collections.abc import Callable
 from gateway.core.background import BackgroundLoop
 from gateway.store.database import Database, StoreError, open_database, redact_url
 from gateway.store.migrations import migrate
-from gateway.store.providers import Managed, ProviderStore
+from gateway.store.providers import Managed, ManagedError, ProviderStore
 from gateway.store.secret_box import EncryptionKeyError, SecretBox
 
 __all__ = ["ManagedProviders"]
@@ -88,7 +88,7 @@ class ManagedProviders:
                 if version == self._version:
                     return False
                 managed = await asyncio.to_thread(store.snapshot)
-            except (StoreError, EncryptionKeyError) as exc:
+            except (StoreError, EncryptionKeyError, ManagedError) as exc:
                 self._warn(exc)
                 return False
             if self._unreachable:
@@ -104,10 +104,14 @@ class ManagedProviders:
     async def _watch(self) -> None:
         while True:
             await asyncio.sleep(self._interval() if self.store is not None else RETRY_SECONDS)
-            if self.store is None:
-                await self.open()
-            else:
-                await self.refresh()
+            try:
+                if self.store is None:
+                    await self.open()
+                else:
+                    await self.refresh()
+            except EncryptionKeyError as exc:
+                # Opened late with a key that does not fit: keep serving, keep saying so.
+                self._warn(exc)
 
     async def aclose(self) -> None:
         await self._loop.stop()

@@ -136,11 +136,20 @@ def _entries(provider: StoredProvider) -> Iterator[tuple[str, Any]]:
                                     models=models or None, **common)  # fmt: skip
 
 
-def overlay(base: GatewayConfig, managed: Managed, *, default_id: str = "default") -> GatewayConfig:
+def overlay(base: GatewayConfig, managed: Managed, *, default_id: str = "default", prune: bool = True) -> GatewayConfig:
+    """`base` with `managed` laid over it. With `prune`, members of the store's chains (and of
+    the default chain) that no longer resolve are left out, so that a deleted fallback leaves
+    the active model serving; the management API checks with `prune=False` before a write."""
     taken = config_names(base)
     blocks: dict[str, list[Any]] = {}
     chains = list(base.chains)
     chain_names = {c.name for c in chains}
+    stored: list[ChainConfig] = []  # the chains that come from the store, pruned below
+    if managed.active_model and default_id not in chain_names:
+        members = (managed.active_model,) + ((managed.fallback_model,) if managed.fallback_model else ())
+        stored.append(ChainConfig(name=default_id, models=tuple(m.replace("^", "/", 1) for m in members)))
+        chain_names.add(default_id)
+    shortcuts: list[ChainConfig] = []
     for provider in managed.providers:
         if not provider.enabled or not (provider.models or provider.provider_type == "ollama"):
             continue
@@ -155,21 +164,28 @@ def overlay(base: GatewayConfig, managed: Managed, *, default_id: str = "default
             continue
         default = next((m for m in provider.models if m.is_default), provider.models[0] if provider.models else None)
         if default is not None and provider.name not in chain_names:
-            chains.append(ChainConfig(name=provider.name, models=(f"{provider.name}/{default.model}",)))
+            shortcuts.append(ChainConfig(name=provider.name, models=(f"{provider.name}/{default.model}",)))
             chain_names.add(provider.name)
     for chain in managed.chains:
         if chain.name in chain_names:
-            log.warning("stored chain %r is shadowed by config.yaml's chain of that name", chain.name)
+            log.warning("stored chain %r is shadowed by a chain or provider of that name", chain.name)
             continue
-        chains.append(ChainConfig(name=chain.name, models=chain.models))
+        stored.append(ChainConfig(name=chain.name, models=chain.models))
         chain_names.add(chain.name)
-    if managed.active_model and default_id not in chain_names:
-        members = (managed.active_model,) + ((managed.fallback_model,) if managed.fallback_model else ())
-        chains.append(ChainConfig(name=default_id, models=tuple(m.replace("^", "/", 1) for m in members)))
     update: dict[str, Any] = {name: getattr(base, name) + tuple(entries) for name, entries in blocks.items()}
     merged = base.model_copy(update=update)
+    served = served_ids(merged)
     # A provider's name is a chain to its default model, unless a model is called that.
-    served = served_ids(merged).fallbacks
-    shortcuts = {p.name for p in managed.providers}
-    kept = tuple(c for c in chains if not (c.name in shortcuts and c.name in served and c not in base.chains))
-    return merged.model_copy(update={"chains": kept})
+    shortcuts = [c for c in shortcuts if c.name not in served.fallbacks]
+    if prune:
+        names = {c.name for c in (*chains, *stored, *shortcuts)}
+        kept = []
+        for item in stored:
+            members = tuple(m for m in item.models if m in names or served.resolves(m))
+            if members != item.models:
+                gone = ", ".join(m for m in item.models if m not in members)
+                log.warning("chain %r: %s no longer resolve(s) and is left out", item.name, gone)
+            if members:
+                kept.append(item.model_copy(update={"models": members}))
+        stored = kept
+    return merged.model_copy(update={"chains": (*chains, *stored, *shortcuts)})

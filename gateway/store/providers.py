@@ -267,6 +267,14 @@ class ProviderStore:
             raise NeedsEncryptionKey(f"Reading stored headers needs ENCRYPTION_KEY: {HOW_TO}.")
         return dict(orjson.loads(self.box.decrypt(stored)))
 
+    def _unmasked(self, provider_id: str, headers: Mapping[str, str] | None) -> Mapping[str, str] | None:
+        """A value sent back as the listing showed it (`****` and its last four) keeps the stored one."""
+        if not headers or not any(v.startswith("****") for v in headers.values()):
+            return headers
+        rows = self.db.query("SELECT headers FROM providers WHERE id = ?", (provider_id,))
+        stored = self._open_headers(rows[0][0]) if rows else {}
+        return {k: (stored[k] if k in stored and v == "****" + stored[k][-4:] else v) for k, v in headers.items()}
+
     def _masked_headers(self, stored: str | None) -> dict[str, str]:
         """Header names with the values of credential-like ones masked to their last four."""
         try:
@@ -411,7 +419,7 @@ class ProviderStore:
                 if value:  # empty or absent: the stored key stays
                     columns["api_key"], columns["api_key_last4"] = self._seal(value)
             elif name == "headers":
-                columns["headers"] = self._seal_headers(value)
+                columns["headers"] = self._seal_headers(self._unmasked(provider_id, value))
             elif name == "advanced_json":
                 columns[name] = _dumps(dict(value or {}))
             else:
@@ -544,6 +552,12 @@ class ProviderStore:
             if columns:
                 assignments = ", ".join(f"{name} = ?" for name in columns)
                 tx.execute(f"UPDATE provider_models SET {assignments} WHERE id = ?", (*columns.values(), model_id))
+            if renamed is not None and renamed != current.model:
+                # The active and fallback model follow the model to its new name.
+                for key in (ACTIVE, FALLBACK):
+                    value = _setting(tx, key)
+                    if value is not None and refers_to(value, provider, current):
+                        tx.execute("UPDATE settings SET value = ? WHERE key = ?", (f"{provider.name}/{renamed}", key))
             _bump(tx)
 
         self.db.run(work)
@@ -557,6 +571,9 @@ class ProviderStore:
             raise Conflict(f"{target.model!r} is the last model of {provider.name!r}; delete the provider instead.")
 
         def work(tx: Transaction) -> None:
+            # Counted again inside the transaction: two removals at once must not both pass.
+            if tx.query("SELECT count(*) FROM provider_models WHERE provider_id = ?", (provider_id,))[0][0] <= 1:
+                raise Conflict(f"{target.model!r} is the last model of {provider.name!r}; delete the provider instead.")
             active, fallback = _setting(tx, ACTIVE), _setting(tx, FALLBACK)
             if refers_to(active, provider, target):
                 raise Conflict(f"{target.model!r} is the active model; make another model active first.")
@@ -564,8 +581,10 @@ class ProviderStore:
                 tx.execute("DELETE FROM settings WHERE key = ?", (FALLBACK,))
             tx.execute("DELETE FROM provider_models WHERE id = ?", (model_id,))
             if target.is_default:
-                following = next(m for m in provider.models if m.id != model_id)
-                tx.execute("UPDATE provider_models SET is_default = ? WHERE id = ?", (True, following.id))
+                following = tx.query(
+                    "SELECT id FROM provider_models WHERE provider_id = ? ORDER BY position, id LIMIT 1", (provider_id,)
+                )[0][0]
+                tx.execute("UPDATE provider_models SET is_default = ? WHERE id = ?", (True, following))
             _bump(tx)
 
         self.db.run(work)

@@ -148,6 +148,13 @@ def test_every_guard_answers_409_with_what_to_do(gateway_factory, upstream_a, en
     assert invalid.status_code == 422 and invalid.json()["error"]["param"] == "name"
     unknown_field = admin("POST", f"/providers/{team['id']}/models", {"model": "m3", "colour": "red"})
     assert unknown_field.status_code == 422 and "colour" in unknown_field.json()["error"]["message"]
+    # Names are one namespace: provider names, chain names and the default id.
+    assert admin("PATCH", f"/providers/{team['id']}", {"name": "default"}).status_code == 409
+    assert admin("POST", "/chains", {"name": "team", "models": ["team/m2"]}).status_code == 409
+    # Values that could not be sent are refused up front.
+    crlf = admin("PATCH", f"/providers/{team['id']}", {"headers": {"X-A": "a\r\nInjected: 1"}})
+    assert crlf.status_code == 422 and "headers" in crlf.json()["error"]["message"]
+    assert admin("POST", "/providers", {**provider_body(upstream_a, "blank"), "models": ["", "ok"]}).status_code == 422
 
 
 def test_the_default_id_serves_the_active_model_then_its_fallback(gateway_factory, upstream_a, upstream_b, env):

@@ -196,3 +196,18 @@ def test_stored_keys_without_encryption_key_refuse_to_start(store, db):
     store.create_provider(provider_type="openai", name="team", api_key=KEY, models=["m"])
     with pytest.raises(EncryptionKeyError, match="not set"):
         ProviderStore(db, None).check_key()
+
+
+def test_a_renamed_model_carries_the_settings_and_a_masked_header_sent_back_keeps_its_value(store):
+    made = store.create_provider(
+        provider_type="openai", name="team", api_key=KEY, headers={"X-Api-Token": "tok-secret-9876"},
+        models=["a", "b"],
+    )  # fmt: skip
+    store.set_model_setting("active", "team/a")
+    store.set_model_setting("fallback", "team^b")
+    store.update_model(made.id, made.models[0].id, model="a2")
+    store.update_model(made.id, made.models[1].id, model="b2")
+    assert store.settings() == ("team/a2", "team/b2")
+    listed = store.provider(made.id).headers
+    store.update_provider(made.id, headers={**listed, "X-Org": "acme"})
+    assert store.snapshot().providers[0].headers == {"X-Api-Token": "tok-secret-9876", "X-Org": "acme"}

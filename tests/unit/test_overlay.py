@@ -101,3 +101,29 @@ def test_names_the_file_uses_win():
     config = overlay(BASE, managed)
     assert [e.name for e in config.openai_compatibility] == ["fromfile"]
     assert "fromfile/gpt-4o" not in build_catalog(config).pools
+
+
+def test_members_that_no_longer_resolve_are_left_out_so_the_active_model_keeps_serving():
+    managed = Managed(
+        providers=(provider("team", "openai", [model("gpt-4o")]),),
+        chains=(
+            StoredChain("chn_1", "smart", ("gone/model", "team/gpt-4o"), 0.0, 0.0),
+            StoredChain("chn_2", "empty", ("gone/model",), 0.0, 0.0),
+        ),
+        active_model="team/gpt-4o",
+        fallback_model="removed/model",
+    )
+    catalog = build_catalog(overlay(BASE, managed))
+    assert [p.id for p in catalog.route("default").pools] == ["team/gpt-4o"]
+    assert [p.id for p in catalog.route("smart").pools] == ["team/gpt-4o"]
+    assert "empty" not in catalog.chains
+    # Checked before a write, nothing is left out: the API refuses what would not resolve.
+    assert route_problems(overlay(BASE, managed, prune=False))
+
+
+def test_the_default_id_wins_over_a_provider_of_that_name():
+    managed = Managed(
+        providers=(provider("team", "openai", [model("gpt-4o")]), provider("default", "openai", [model("x")])),
+        active_model="team/gpt-4o",
+    )
+    assert [p.id for p in build_catalog(overlay(BASE, managed)).route("default").pools] == ["team/gpt-4o"]

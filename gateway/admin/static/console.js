@@ -397,7 +397,8 @@ function adaptDialog() {
     $("f-models-label").textContent = "Other models (comma-separated)";
   } else {
     $("f-models-label").textContent = ollama ? "Other models (comma-separated)" : "Models (one per line or comma-separated)";
-    if (!ollama) $("f-models").value = current.join("\n");
+    // The provider's models stay listed (and kept on save) whatever the Ollama server says.
+    $("f-models").value = current.join(ollama ? ", " : "\n");
   }
   if (ollama) refreshOllama(current);
 }
